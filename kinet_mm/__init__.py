@@ -1,0 +1,12 @@
+"""kinet_mm: Knowledge Integration Networks (KINet, AAAI 2020) for MMAction2 1.x.
+
+Importing the package applies the compatibility shims of :mod:`kinet_mm.compat`
+and registers every KINet component in MMAction2's registries, so a config with
+``custom_imports = dict(imports=['kinet_mm'])`` can use them.
+"""
+from . import compat
+
+compat.apply_all()
+
+from . import datasets, models  # noqa: E402,F401  (registers modules)
+from .version import __version__  # noqa: E402,F401

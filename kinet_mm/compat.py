@@ -1,0 +1,132 @@
+"""Small, targeted fixes for the pinned OpenMMLab stack.
+
+Each shim is applied once by :func:`apply_all` (called on ``import kinet_mm``),
+changes nothing in site-packages, and has a test in ``tests/test_compat.py`` that
+fails without it.
+
+1. ``mmaction2==1.2.0``'s wheel lacks ``mmaction/models/localizers/drn/``, so
+   ``import mmaction.models`` raises ``ModuleNotFoundError``. We install a module
+   for that import whose ``DRN`` raises a clear error if anyone builds it.
+2. ``mmengine==0.10.7`` calls ``torch.load`` without ``weights_only``; on
+   torch>=2.6 that defaults to ``True`` and a Runner checkpoint (numpy arrays,
+   ``HistoryBuffer`` objects) is refused. We keep ``weights_only=True`` and
+   allow-list exactly the types such a checkpoint holds. ``HistoryBuffer``
+   pickles its statistics methods through ``builtins.getattr``; instead of the
+   real ``getattr`` (which would let a pickle reach any attribute, and so run
+   code) we register a stand-in that only returns those methods.
+3. ``DecordInit`` reads the video into memory before decord opens it, so a
+   corrupt or truncated file fails with decord's bare ``Invalid data found when
+   processing input``, naming no file. We re-raise that error with the path.
+"""
+import functools
+import sys
+import types
+from typing import Any
+
+import numpy as np
+import torch
+
+_DRN_MODULE = 'mmaction.models.localizers.drn'
+
+
+class _MissingDRN:
+    """Placeholder for MMAction2's DRN localizer, absent from the 1.2.0 wheel."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise ImportError(
+            'mmaction2 1.2.0 was installed from a wheel that lacks '
+            f'{_DRN_MODULE}; DRN is unavailable. Install mmaction2 from '
+            'source to use it.')
+
+
+def patch_missing_drn() -> None:
+    """Make ``import mmaction.models`` work without the DRN sources."""
+    if _DRN_MODULE in sys.modules:
+        return
+    try:
+        import mmaction.models.localizers.drn.drn  # noqa: F401
+        return
+    except ModuleNotFoundError as err:
+        if not (err.name or '').startswith(_DRN_MODULE):
+            raise
+    package = types.ModuleType(_DRN_MODULE)
+    package.__path__ = []  # a package, so ``from .drn.drn import DRN`` resolves
+    module = types.ModuleType(f'{_DRN_MODULE}.drn')
+    module.DRN = _MissingDRN
+    package.drn = module
+    sys.modules[_DRN_MODULE] = package
+    sys.modules[module.__name__] = module
+    # The real module registers DRN; register the placeholder in its place so
+    # that building ``type='DRN'`` gives the error above, not "not found".
+    from mmaction.registry import MODELS
+    MODELS.register_module(name='DRN', module=_MissingDRN)
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` restricted to ``HistoryBuffer``'s statistics methods.
+
+    Registered with ``torch.serialization`` under the name ``builtins.getattr``,
+    so the weights-only unpickler resolves that global to this function.
+    """
+    from mmengine.logging import HistoryBuffer
+    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+        return getattr(obj, name)
+    raise RuntimeError(
+        f'Refusing getattr({obj!r}, {name!r}) while loading a checkpoint: '
+        'only HistoryBuffer statistics methods are allowed.')
+
+
+def _numpy_checkpoint_globals() -> list:
+    """The numpy types a Runner checkpoint pickles (arrays and scalars)."""
+    multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
+    dtype_classes = [type(np.dtype(t)) for t in (
+        np.float64, np.float32, np.float16, np.int64, np.int32, np.int8,
+        np.uint8, np.bool_)]
+    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
+            *dtype_classes]
+
+
+def allow_runner_checkpoints() -> None:
+    """Allow-list the types of an MMEngine Runner checkpoint for ``torch.load``."""
+    from mmengine.logging import HistoryBuffer
+    torch.serialization.add_safe_globals([
+        HistoryBuffer,
+        *_numpy_checkpoint_globals(),
+        (_history_buffer_getattr, 'builtins.getattr'),
+    ])
+
+
+class VideoReadError(RuntimeError):
+    """A video file exists but decord cannot open it."""
+
+
+def name_unreadable_videos() -> None:
+    """Make ``DecordInit`` errors name the video they failed on.
+
+    A missing file already does (``FileNotFoundError`` carries the path); a
+    file decord cannot parse raises :class:`VideoReadError` with the path.
+    """
+    from mmaction.datasets.transforms.loading import DecordInit
+    get_video_reader = DecordInit._get_video_reader
+    if getattr(get_video_reader, '_kinet_mm_names_file', False):
+        return
+
+    @functools.wraps(get_video_reader)
+    def _get_video_reader(self, filename: str) -> Any:
+        try:
+            return get_video_reader(self, filename)
+        except (FileNotFoundError, ImportError):
+            raise
+        except Exception as err:
+            raise VideoReadError(
+                f'decord cannot read video {filename}: {err}') from err
+
+    _get_video_reader._kinet_mm_names_file = True
+    DecordInit._get_video_reader = _get_video_reader
+
+
+def apply_all() -> None:
+    """Apply every shim; safe to call more than once."""
+    patch_missing_drn()
+    allow_runner_checkpoints()
+    name_unreadable_videos()

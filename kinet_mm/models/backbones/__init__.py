@@ -1,0 +1,3 @@
+from .kinet_backbone import KINetBackbone
+
+__all__ = ['KINetBackbone']

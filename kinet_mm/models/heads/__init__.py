@@ -1,0 +1,3 @@
+from .akg_head import AKGHead
+
+__all__ = ['AKGHead']

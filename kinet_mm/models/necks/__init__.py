@@ -1,0 +1,3 @@
+from .cbi import CrossBranchIntegration
+
+__all__ = ['CrossBranchIntegration']

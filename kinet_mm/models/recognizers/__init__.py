@@ -1,0 +1,3 @@
+from .kinet import KINet
+
+__all__ = ['KINet']

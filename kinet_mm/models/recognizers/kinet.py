@@ -1,0 +1,231 @@
+"""The KINet recognizer: three branches, knowledge integration, distillation."""
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmaction.models.recognizers import Recognizer2D
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+from torch import Tensor
+
+BRANCH_PSEUDO_LABEL_KEYS = dict(
+    human=('pseudo_human_mask', ),
+    scene=('pseudo_scene_idx', 'pseudo_scene_prob'))
+
+
+@MODELS.register_module()
+class KINet(Recognizer2D):
+    """Knowledge Integration Network (Wang et al., AAAI 2020).
+
+    A TSN-style 2D recognizer whose :class:`KINetBackbone` gives one feature map
+    per branch (action, human, scene). The action map (or, for an
+    :class:`AKGHead`, all of them) goes to ``cls_head``. In loss mode the human
+    branch also feeds a parsing decoder and the scene branch a scene classifier,
+    trained on pseudo labels from frozen teachers (``teachers``, run online on the
+    augmented frames) or from a pseudo-label cache (``LoadPseudoLabels`` in the
+    pipeline). Prediction never runs the auxiliary heads or the teachers.
+
+    Loss: ``L = L_action + w_h * L_human + w_s * L_scene`` (eq. 6); the weights are
+    the ``loss_weight`` of ``loss_human`` and ``loss_scene`` (paper: 0.01 each).
+
+    Args:
+        backbone (dict): A :class:`KINetBackbone` config.
+        cls_head (dict): Action head (``AKGHead``, or e.g. ``TSNHead`` for the
+            multitask ablations without AKG).
+        human_head (dict, optional): Decoder on the human map, giving
+            ``(N * num_segs, 2, h, w)`` logits. Needs a ``human`` branch.
+        scene_head (dict, optional): Classifier on the pooled scene map.
+        teachers (dict, optional): ``dict(human=..., scene=...)`` teacher configs
+            for online pseudo labels. ``None`` reads them from the data samples.
+        loss_human (dict): Loss of the human decoder.
+        loss_scene (dict): Loss of the scene classifier.
+        human_mask_stride (int): Pseudo masks are compared at the input size
+            divided by this. Defaults to 8.
+        scene_target (str): ``'hard'`` (teacher's top-1, the paper) or ``'soft'``
+            (its top-k probabilities, renormalised). Defaults to ``'hard'``.
+        kwargs: ``neck``, ``train_cfg``, ``test_cfg``, ``data_preprocessor``,
+            ``init_cfg`` as in :class:`Recognizer2D`. ``test_cfg=dict(num_segs=S)``
+            tells the head how many segments each test view has (for TenCrop etc.).
+    """
+
+    def __init__(self,
+                 backbone: Dict,
+                 cls_head: Dict,
+                 human_head: Optional[Dict] = None,
+                 scene_head: Optional[Dict] = None,
+                 teachers: Optional[Dict] = None,
+                 loss_human: Dict = dict(type='CrossEntropyLoss', loss_weight=0.01),
+                 loss_scene: Dict = dict(type='CrossEntropyLoss', loss_weight=0.01),
+                 human_mask_stride: int = 8,
+                 scene_target: str = 'hard',
+                 **kwargs) -> None:
+        super().__init__(backbone=backbone, cls_head=cls_head, **kwargs)
+        branches = self.backbone.branch_names
+        self.aux_heads = torch.nn.ModuleDict()
+        for name, head in (('human', human_head), ('scene', scene_head)):
+            if head is None:
+                continue
+            if name not in branches:
+                raise ValueError(f'{name}_head needs a {name!r} branch; the backbone '
+                                 f'has {branches}')
+            self.aux_heads[name] = MODELS.build(head)
+        self.teachers = torch.nn.ModuleDict({
+            name: MODELS.build(cfg)
+            for name, cfg in (teachers or {}).items() if cfg is not None
+        })
+        self.loss_human = MODELS.build(loss_human)
+        self.loss_scene = MODELS.build(loss_scene)
+        self.human_mask_stride = human_mask_stride
+        if scene_target not in ('hard', 'soft'):
+            raise ValueError(f"scene_target must be 'hard' or 'soft', got "
+                             f'{scene_target!r}')
+        self.scene_target = scene_target
+
+    def extract_feat(self,
+                     inputs: Tensor,
+                     stage: str = 'neck',
+                     data_samples: Optional[SampleList] = None,
+                     test_mode: bool = False) -> Tuple[tuple, Dict]:
+        """Run the backbone (in chunks of ``max_testing_views`` when testing).
+
+        Args:
+            inputs (Tensor): ``(N, num_views * num_segs, 3, H, W)``.
+            stage (str): ``'backbone'``/``'neck'`` return branch maps, ``'head'``
+                returns action scores.
+            data_samples (list, optional): Unused, for API compatibility.
+            test_mode (bool): Whether called from ``predict``.
+
+        Returns:
+            tuple: Branch maps ``(N * num_views * num_segs, d, h, w)`` each (or
+            scores for ``stage='head'``) and the head's kwargs (``num_segs``).
+        """
+        num_segs = inputs.shape[1]
+        if test_mode and self.test_cfg is not None:
+            num_segs = self.test_cfg.get('num_segs', num_segs)
+        frames = inputs.flatten(0, 1)
+        chunk = (self.test_cfg or {}).get('max_testing_views') if test_mode else None
+        if chunk:
+            parts = [self.backbone(part) for part in frames.split(chunk)]
+            feats = tuple(torch.cat(maps) for maps in zip(*parts))
+        else:
+            feats = self.backbone(frames)
+        head_kwargs = dict(num_segs=num_segs)
+        if stage == 'head':
+            return self.cls_head(self._head_input(feats), **head_kwargs), head_kwargs
+        return feats, head_kwargs
+
+    def _head_input(self, feats: tuple):
+        return feats if getattr(self.cls_head, 'fuses_branches', False) else feats[0]
+
+    def loss(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> Dict:
+        """Action loss plus the weighted distillation losses of the aux heads."""
+        feats, head_kwargs = self.extract_feat(inputs)
+        losses = self.cls_head.loss(self._head_input(feats), data_samples,
+                                    **head_kwargs)
+        by_branch = dict(zip(self.backbone.branch_names, feats))
+        targets = self.pseudo_labels(inputs, data_samples)
+        if 'human' in self.aux_heads:
+            losses['loss_human'] = self.human_loss(by_branch['human'],
+                                                   targets['human'])
+        if 'scene' in self.aux_heads:
+            losses['loss_scene'] = self.scene_loss(by_branch['scene'],
+                                                   targets['scene'])
+        return losses
+
+    def predict(self, inputs: Tensor, data_samples: SampleList,
+                **kwargs) -> SampleList:
+        """Action predictions only: no auxiliary head or teacher runs."""
+        feats, head_kwargs = self.extract_feat(inputs, test_mode=True)
+        return self.cls_head.predict(self._head_input(feats), data_samples,
+                                     **head_kwargs)
+
+    def human_loss(self, human_map: Tensor, target: Tensor) -> Tensor:
+        """Per-pixel cross entropy of the human decoder.
+
+        Args:
+            human_map (Tensor): ``(N * num_segs, d, H', W')`` human branch map.
+            target (Tensor): ``(N * num_segs, h, w)`` long mask.
+        """
+        logits = self.aux_heads['human']([human_map])
+        logits = F.interpolate(logits, size=target.shape[-2:], mode='bilinear',
+                               align_corners=False)
+        return self.loss_human(logits, target)
+
+    def scene_loss(self, scene_map: Tensor, target: Tensor) -> Tensor:
+        """Cross entropy of the scene classifier, one term per segment, averaged.
+
+        Args:
+            scene_map (Tensor): ``(N * num_segs, d, H', W')`` scene branch map.
+            target (Tensor): ``(N * num_segs, )`` labels or
+                ``(N * num_segs, num_scene_classes)`` probabilities.
+        """
+        pooled = scene_map.mean(dim=(2, 3))
+        logits = self.aux_heads['scene']((pooled, ))
+        return self.loss_scene(logits, target)
+
+    def pseudo_labels(self, inputs: Tensor,
+                      data_samples: SampleList) -> Dict[str, Tensor]:
+        """Targets of the auxiliary heads, from the teachers or the data samples.
+
+        Returns:
+            dict: ``human``: ``(N * num_segs, h, w)`` long masks; ``scene``:
+            ``(N * num_segs, )`` labels or ``(N * num_segs, K)`` probabilities.
+        """
+        wanted = list(self.aux_heads)
+        targets = {}
+        online = [name for name in wanted if name in self.teachers]
+        if online:
+            frames = self._raw_frames(inputs)
+            for name in online:
+                targets[name] = self.teachers[name](frames)
+        for name in wanted:
+            if name not in targets:
+                targets[name] = self._cached_targets(name, data_samples)
+        if 'human' in targets:
+            targets['human'] = self._downsample_mask(targets['human'],
+                                                     inputs.shape[-2:])
+        if 'scene' in targets and targets['scene'].dim() == 2:
+            targets['scene'] = self._scene_target_from_probs(targets['scene'])
+        return targets
+
+    def _raw_frames(self, inputs: Tensor) -> Tensor:
+        """Undo the data preprocessor's normalisation: ``(N * S, 3, H, W)`` in 0-255."""
+        frames = inputs.flatten(0, 1)
+        preprocessor = self.data_preprocessor
+        if getattr(preprocessor, '_enable_normalize', False):
+            frames = frames * preprocessor.std.view(1, 3, 1, 1) + \
+                preprocessor.mean.view(1, 3, 1, 1)
+        return frames
+
+    def _downsample_mask(self, mask: Tensor, input_size: torch.Size) -> Tensor:
+        size = [s // self.human_mask_stride for s in input_size]
+        if list(mask.shape[-2:]) != size:
+            mask = F.interpolate(mask[:, None].float(), size=size,
+                                 mode='nearest')[:, 0]
+        return mask.long()
+
+    def _scene_target_from_probs(self, probs: Tensor) -> Tensor:
+        if self.scene_target == 'hard':
+            return probs.argmax(dim=1)
+        return probs / probs.sum(dim=1, keepdim=True)
+
+    def _cached_targets(self, name: str, data_samples: SampleList) -> Tensor:
+        keys = BRANCH_PSEUDO_LABEL_KEYS[name]
+        missing = [key for key in keys if key not in data_samples[0]]
+        if missing:
+            raise KeyError(
+                f'No {name} pseudo labels: the model has no {name!r} teacher and '
+                f'the data samples lack {missing}. Add LoadPseudoLabels and '
+                'PackKINetInputs to the training pipeline, or configure '
+                f'model.teachers.{name}.')
+        fields = [torch.cat([sample.get(key) for sample in data_samples])
+                  for key in keys]
+        if name == 'human':
+            return fields[0]
+        indices, probs = fields
+        if self.scene_target == 'hard':
+            return indices[:, 0]
+        num_classes = self.aux_heads['scene'].num_classes
+        dense = probs.new_zeros(probs.shape[0], num_classes)
+        dense.scatter_(1, indices, probs)
+        return dense / dense.sum(dim=1, keepdim=True)

@@ -1,0 +1,134 @@
+"""Human parsing teacher built from an MMSegmentation config (KINet, Sec. 3.1)."""
+import os.path as osp
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from mmaction.registry import MODELS
+from mmseg.registry import MODELS as MMSEG_MODELS
+from torch import Tensor
+
+from .base import BaseTeacher
+from .utils import (ConfigLike, build_in_scope, check_checkpoint, check_frames,
+                    load_strict_checkpoint, load_teacher_config,
+                    read_normalization)
+
+
+@MODELS.register_module()
+class MMSegHumanTeacher(BaseTeacher):
+    """A frozen MMSeg human parser whose part labels are merged into one human mask.
+
+    The paper's teacher is PSPNet with a DenseNet-121 backbone trained on LIP
+    (``configs/teachers/pspnet_densenet121_lip.py``). LIP has 20 labels: 0 is the
+    background and 1-19 are body parts and clothes. Low-resolution video frames
+    make the fine parts noisy, so all 19 are merged into a single human label.
+    The merge is applied to the per-pixel argmax over all labels: a pixel is
+    human when its most likely label is any part.
+
+    Args:
+        config (str | Config): The segmentor's MMSeg config. Its
+            ``data_preprocessor`` gives the normalization.
+        checkpoint (str, optional): Weights of the segmentor, loaded strictly.
+            ``None`` keeps random weights (tests only). Defaults to None.
+        cfg_options (dict, optional): Overrides of ``config``, dotted keys.
+            Defaults to None.
+        background_index (int): The label of the background. Defaults to 0 (LIP).
+        init_cfg (dict, optional): Unused, teachers keep their weights.
+    """
+
+    label_space = 'lip20->human'
+
+    def __init__(self,
+                 config: ConfigLike,
+                 checkpoint: Optional[str] = None,
+                 cfg_options: Optional[Dict] = None,
+                 background_index: int = 0,
+                 init_cfg: Optional[Dict] = None) -> None:
+        check_checkpoint(checkpoint)
+        cfg = load_teacher_config(config, cfg_options)
+        mean, std, rgb_input = read_normalization(cfg)
+        super().__init__(mean=mean, std=std, init_cfg=init_cfg)
+        self.rgb_input = rgb_input
+        self.segmentor = build_in_scope(cfg.model, MMSEG_MODELS)
+        head = self.segmentor.decode_head
+        if head.out_channels != head.num_classes:
+            raise ValueError('MMSegHumanTeacher needs one logit per label; a '
+                             'sigmoid (out_channels=1) decode head is unsupported.')
+        self.num_classes = head.num_classes
+        if not 0 <= background_index < self.num_classes:
+            raise ValueError(f'background_index {background_index} is not one of '
+                             f'the {self.num_classes} labels of the segmentor.')
+        self.background_index = background_index
+        self.checkpoint = checkpoint
+        load_strict_checkpoint(self.segmentor, checkpoint, config)
+        self.freeze()
+
+    def normalize(self, frames: Tensor) -> Tensor:
+        """Normalize RGB frames, flipped to BGR for a BGR-trained segmentor."""
+        if not self.rgb_input:
+            frames = frames.flip(1)
+        return super().normalize(frames)
+
+    def predict_frames(self, frames: Tensor) -> Tensor:
+        """Human masks of raw frames.
+
+        Args:
+            frames (Tensor): ``(B, 3, H, W)`` RGB frames, values in [0, 255].
+
+        Returns:
+            Tensor: ``(B, H, W)`` long, 1 = human, 0 = background.
+        """
+        return self.merge_labels(self.segment(frames).argmax(dim=1))
+
+    def merge_labels(self, labels: Tensor) -> Tensor:
+        """Map every part label to 1 and the background label to 0.
+
+        Args:
+            labels (Tensor): ``(B, H, W)`` parsing labels.
+
+        Returns:
+            Tensor: ``(B, H, W)`` long human mask.
+        """
+        return (labels != self.background_index).long()
+
+    @torch.no_grad()
+    def segment(self, frames: Tensor) -> Tensor:
+        """Parsing logits of raw frames, resized to the frame size.
+
+        Args:
+            frames (Tensor): ``(B, 3, H, W)`` RGB frames, values in [0, 255].
+
+        Returns:
+            Tensor: ``(B, num_classes, H, W)`` logits.
+        """
+        check_frames(frames)
+        return self.segmentor.inference(
+            self.normalize(frames), self._img_metas(frames))
+
+    @torch.no_grad()
+    def extract_stages(self, frames: Tensor) -> Tuple[Tensor, ...]:
+        """Backbone (and neck) feature maps of the segmentor.
+
+        Args:
+            frames (Tensor): ``(B, 3, H, W)`` RGB frames, values in [0, 255].
+
+        Returns:
+            tuple[Tensor]: The maps the decode heads read, ``(B, C_i, H_i, W_i)``
+            (for the shipped PSPNet-DenseNet-121: 512 and 1024 channels, both at
+            stride 32).
+        """
+        check_frames(frames)
+        return tuple(self.segmentor.extract_feat(self.normalize(frames)))
+
+    @staticmethod
+    def _img_metas(frames: Tensor) -> List[Dict]:
+        # Whole frames, unpadded: logits are resized back to the frame size.
+        shape = tuple(frames.shape[-2:])
+        return [dict(img_shape=shape, ori_shape=shape, pad_shape=shape)
+                for _ in range(frames.shape[0])]
+
+    @property
+    def fingerprint(self) -> Dict:
+        """Base fingerprint plus the label count and the checkpoint's file name."""
+        checkpoint = osp.basename(self.checkpoint) if self.checkpoint else None
+        return dict(super().fingerprint, num_classes=self.num_classes,
+                    checkpoint=checkpoint)

@@ -1,0 +1,26 @@
+"""Shared pytest setup: MMAction2's registries and default scope, data paths."""
+import os
+from pathlib import Path
+
+import pytest
+from mmaction.utils import register_all_modules
+
+import kinet_mm  # noqa: F401  (shims + registration before any test imports)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get('KINET_SHARED', REPO_ROOT.parent / 'shared'))
+REAL_CLIPS = SHARED / 'data' / 'real_clips'
+
+
+@pytest.fixture(autouse=True, scope='session')
+def mmaction_scope():
+    """Build through MMAction2's registries, as its tools do."""
+    register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(scope='session')
+def real_clips() -> Path:
+    """The shared real action clips (``../shared/data/real_clips``)."""
+    if not (REAL_CLIPS / 'train.txt').is_file():
+        pytest.fail(f'real clips not found at {REAL_CLIPS}; set KINET_SHARED')
+    return REAL_CLIPS

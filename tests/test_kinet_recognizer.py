@@ -1,0 +1,188 @@
+"""KINet recognizer: loss terms and weights, teachers, predict-mode behaviour."""
+import pytest
+import torch
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+
+import kinet_mm  # noqa: F401
+from kinet_mm.models.teachers import BaseTeacher
+
+NUM_CLASSES, SEGS, SIZE = 4, 3, 64
+
+
+@MODELS.register_module(force=True)
+class BrightnessHumanTeacher(BaseTeacher):
+    """Test teacher: pixels brighter than the frame mean are 'human'."""
+
+    label_space = 'test-human'
+
+    def __init__(self):
+        super().__init__()
+        self.probe = torch.nn.Conv2d(3, 3, 1)  # a parameter and a BN to watch
+        self.norm = torch.nn.BatchNorm2d(3)
+        self.freeze()
+
+    def predict_frames(self, frames):
+        self.norm(self.probe(self.normalize(frames)))
+        gray = frames.mean(dim=1)
+        return (gray > gray.mean(dim=(1, 2), keepdim=True)).long()
+
+
+@MODELS.register_module(force=True)
+class ColorSceneTeacher(BaseTeacher):
+    """Test teacher: a softmax over the mean colour, 3 'scenes'."""
+
+    label_space = 'test-scene'
+
+    def predict_frames(self, frames):
+        return frames.mean(dim=(2, 3)).div(10).softmax(dim=1)
+
+
+def model_cfg(**overrides):
+    cfg = dict(
+        type='KINet',
+        backbone=dict(
+            type='KINetBackbone',
+            backbone=dict(type='ResNet', depth=18, pretrained=None)),
+        cls_head=dict(type='AKGHead', num_classes=NUM_CLASSES, in_channels=512,
+                      average_clips='prob'),
+        human_head=dict(type='mmseg.FCNHead', in_channels=512, channels=16,
+                        num_convs=1, concat_input=False, num_classes=2,
+                        in_index=-1),
+        scene_head=dict(type='mmpretrain.LinearClsHead', num_classes=3,
+                        in_channels=512),
+        teachers=dict(human=dict(type='BrightnessHumanTeacher'),
+                      scene=dict(type='ColorSceneTeacher')),
+        data_preprocessor=dict(type='ActionDataPreprocessor',
+                               mean=[123.675, 116.28, 103.53],
+                               std=[58.395, 57.12, 57.375], format_shape='NCHW'))
+    cfg.update(overrides)
+    return cfg
+
+
+def build(**overrides):
+    model = MODELS.build(model_cfg(**overrides))
+    model.init_weights()
+    return model
+
+
+def batch(num_videos=2, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    inputs = [torch.randint(0, 256, (SEGS, 3, SIZE, SIZE), generator=gen,
+                            dtype=torch.uint8) for _ in range(num_videos)]
+    samples = [ActionDataSample().set_gt_label(torch.tensor([i % NUM_CLASSES]))
+               for i in range(num_videos)]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def test_loss_terms_are_logged_separately_and_weighted():
+    model = build()
+    data = model.data_preprocessor(batch(), training=True)
+    losses = model(**data, mode='loss')
+    assert {'loss_cls', 'loss_human', 'loss_scene', 'top1_acc'} <= set(losses)
+
+    # Independent computation of the two auxiliary terms, unweighted.
+    feats, _ = model.extract_feat(data['inputs'])
+    frames = data['inputs'].flatten(0, 1) * model.data_preprocessor.std + \
+        model.data_preprocessor.mean
+    gray = frames.mean(dim=1)
+    mask = (gray > gray.mean(dim=(1, 2), keepdim=True)).float()
+    mask = F.interpolate(mask[:, None], size=(SIZE // 8, SIZE // 8))[:, 0].long()
+    logits = model.aux_heads['human']([feats[1]])
+    logits = F.interpolate(logits, size=mask.shape[-2:], mode='bilinear')
+    human = F.cross_entropy(logits, mask)
+    scene_label = frames.mean(dim=(2, 3)).argmax(dim=1)
+    scene = F.cross_entropy(model.aux_heads['scene']((feats[2].mean((2, 3)), )),
+                            scene_label)
+    torch.testing.assert_close(losses['loss_human'], 0.01 * human)
+    torch.testing.assert_close(losses['loss_scene'], 0.01 * scene)
+
+
+def test_loss_weights_come_from_config():
+    model = build(loss_human=dict(type='CrossEntropyLoss', loss_weight=0.5),
+                  loss_scene=dict(type='CrossEntropyLoss', loss_weight=0.0))
+    data = model.data_preprocessor(batch(), training=True)
+    base = build()
+    base.load_state_dict(model.state_dict())
+    torch.manual_seed(0)
+    weighted = model(**data, mode='loss')
+    torch.manual_seed(0)
+    reference = base(**data, mode='loss')
+    torch.testing.assert_close(weighted['loss_human'], 50 * reference['loss_human'])
+    assert weighted['loss_scene'] == 0
+
+
+def test_teachers_get_no_gradient_and_stay_in_eval_mode():
+    model = build()
+    model.train()
+    teacher = model.teachers['human']
+    assert not teacher.training and not teacher.norm.training
+    stats = teacher.norm.running_mean.clone()
+    data = model.data_preprocessor(batch(), training=True)
+    losses = model(**data, mode='loss')
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    assert all(p.grad is None and not p.requires_grad
+               for p in model.teachers.parameters())
+    torch.testing.assert_close(teacher.norm.running_mean, stats)
+    assert model.backbone.aux_branches['human']['layer3'][0].conv1.conv.weight.grad \
+        is not None
+
+
+def test_predict_never_runs_aux_heads_or_teachers():
+    model = build().eval()
+    called = []
+    for name, module in [*model.aux_heads.items(), *model.teachers.items()]:
+        module.register_forward_hook(lambda *args, name=name: called.append(name))
+    data = model.data_preprocessor(batch(), training=False)
+    with torch.no_grad():
+        results = model(**data, mode='predict')
+    assert called == []
+    assert results[0].pred_score.shape == (NUM_CLASSES, )
+
+
+def test_cached_pseudo_labels_are_used_without_teachers():
+    model = build(teachers=None, scene_target='soft')
+    raw = batch()
+    for sample in raw['data_samples']:
+        sample.pseudo_human_mask = torch.ones(SEGS, SIZE // 8, SIZE // 8,
+                                              dtype=torch.uint8)
+        sample.pseudo_scene_idx = torch.tensor([[2, 0]] * SEGS)
+        sample.pseudo_scene_prob = torch.tensor([[0.6, 0.2]] * SEGS)
+    data = model.data_preprocessor(raw, training=True)
+    targets = model.pseudo_labels(data['inputs'], data['data_samples'])
+    assert targets['human'].shape == (2 * SEGS, SIZE // 8, SIZE // 8)
+    assert (targets['human'] == 1).all()
+    torch.testing.assert_close(targets['scene'][0], torch.tensor([0.25, 0.0, 0.75]))
+    assert torch.isfinite(model(**data, mode='loss')['loss_scene'])
+
+
+def test_missing_pseudo_labels_name_the_fix():
+    model = build(teachers=None)
+    data = model.data_preprocessor(batch(), training=True)
+    with pytest.raises(KeyError, match='LoadPseudoLabels'):
+        model(**data, mode='loss')
+
+
+def test_aux_head_without_branch_is_rejected():
+    backbone = dict(type='KINetBackbone', aux_branches=('scene', ), cbi_positions=(),
+                    backbone=dict(type='ResNet', depth=18, pretrained=None))
+    with pytest.raises(ValueError, match="human_head needs a 'human' branch"):
+        build(backbone=backbone)
+
+
+def test_test_protocol_runs_backbone_once_per_frame():
+    model = build(test_cfg=dict(num_segs=5, max_testing_views=4))
+    model.cls_head.window_size = SEGS
+    model.eval()
+    seen = []
+    model.backbone.register_forward_hook(lambda m, args, out: seen.append(len(args[0])))
+    views, num_segs = 2, 5
+    raw = dict(inputs=[torch.randint(0, 256, (views * num_segs, 3, 32, 32),
+                                     dtype=torch.uint8)],
+               data_samples=[ActionDataSample()])
+    data = model.data_preprocessor(raw, training=False)
+    with torch.no_grad():
+        scores = model(**data, mode='predict')[0].pred_score
+    assert sum(seen) == views * num_segs and max(seen) <= 4
+    assert torch.isclose(scores.sum(), torch.tensor(1.0))  # average_clips='prob'

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Create (or reuse) .venv/ with the pinned, verified OpenMMLab stack and kinet_mm.
+#
+# Idempotent: a second run with nothing changed only re-checks the imports (seconds).
+# The one slow step, building mmcv 2.1.0 with compiled ops (~11 min on 2 cores),
+# caches its wheel in $KINET_WHEEL_CACHE, so a rebuilt venv reuses it.
+#
+# Usage: bash tools/setup_env.sh            (from anywhere)
+#   PYTHON=python3.11  interpreter for the venv (default: python3)
+#   KINET_WHEEL_CACHE  where the built mmcv wheel is kept (default: ~/.cache/kinet_mm/wheels)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+PYTHON="${PYTHON:-python3}"
+WHEELS="${KINET_WHEEL_CACHE:-$HOME/.cache/kinet_mm/wheels}"
+MMCV_VERSION=2.1.0
+STAMP="$VENV/.kinet_mm_stamp"
+# Everything that decides the venv's content; a change to any re-runs the install.
+FINGERPRINT="$(cat "$ROOT/tools/setup_env.sh" "$ROOT/requirements/"*.txt "$ROOT/setup.cfg" | sha256sum | cut -d' ' -f1)"
+
+log() { printf '[setup_env %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+check_imports() {
+  "$PY" - <<'EOF'
+import kinet_mm, mmaction.models, mmseg.models, mmpretrain.models, mmcv.ops, decord  # noqa
+EOF
+}
+
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$FINGERPRINT" ]] && check_imports 2>/dev/null; then
+  log "environment up to date: $VENV"
+  exit 0
+fi
+
+[[ -x "$PY" ]] || { log "creating $VENV"; "$PYTHON" -m venv "$VENV"; }
+PIP=("$PY" -m pip --disable-pip-version-check)
+
+log "build tools"
+"${PIP[@]}" install -q --upgrade "pip>=24" -r "$ROOT/requirements/build.txt"
+
+log "torch + torchvision"
+"${PIP[@]}" install -q -r "$ROOT/requirements/torch.txt"
+
+build_mmcv() {
+  # mmcv 2.1.0 has no wheel for torch 2.14: build it from the sdist, with ops.
+  # torch>=2.10 headers need C++20 while mmcv's setup.py hard-codes -std=c++17.
+  local tmp
+  tmp="$(mktemp -d)"
+  log "building mmcv $MMCV_VERSION with ops (about 11 minutes on 2 cores)"
+  "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$tmp"
+  tar -xzf "$tmp"/mmcv-"$MMCV_VERSION".tar.gz -C "$tmp"
+  sed -i 's/-std=c++17/-std=c++20/g' "$tmp/mmcv-$MMCV_VERSION/setup.py"
+  grep -q -- '-std=c++20' "$tmp/mmcv-$MMCV_VERSION/setup.py" || {
+    log "mmcv setup.py no longer contains -std=c++17; review the patch"; exit 1; }
+  mkdir -p "$WHEELS"
+  (cd "$tmp/mmcv-$MMCV_VERSION" && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="$(nproc)" \
+    "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$tmp/dist" .)
+  # Atomic publish: an interrupted build never leaves a half-written wheel in the cache.
+  local whl
+  whl="$(ls "$tmp"/dist/mmcv-*.whl)"
+  cp "$whl" "$WHEELS/.partial.whl" && mv "$WHEELS/.partial.whl" "$WHEELS/$(basename "$whl")"
+  rm -rf "$tmp"
+}
+
+if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; then
+  ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1 || build_mmcv
+  log "installing cached mmcv wheel from $WHEELS"
+  "${PIP[@]}" install -q --no-deps "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl
+fi
+
+log "OpenMMLab stack, demo teachers, test tools, kinet_mm (editable)"
+"${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
+"${PIP[@]}" install -q --no-build-isolation --no-deps -e "$ROOT"
+
+log "pip check"
+"${PIP[@]}" check || { log "pip check found conflicts (see above)"; exit 1; }
+check_imports
+echo "$FINGERPRINT" > "$STAMP"
+log "done: $VENV"
