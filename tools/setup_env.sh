@@ -55,7 +55,8 @@ build_mmcv() {
     log "mmcv setup.py no longer contains -std=c++17; review the patch"; exit 1; }
   mkdir -p "$WHEELS"
   (cd "$tmp/mmcv-$MMCV_VERSION" && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="$(nproc)" \
-    "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$tmp/dist" .)
+    "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$tmp/dist" . \
+    > "$tmp/build.log" 2>&1) || { tail -50 "$tmp/build.log"; log "mmcv build failed"; exit 1; }
   # Atomic publish: an interrupted build never leaves a half-written wheel in the cache.
   local whl
   whl="$(ls "$tmp"/dist/mmcv-*.whl)"
@@ -74,7 +75,13 @@ log "OpenMMLab stack, demo teachers, test tools, kinet_mm (editable)"
 "${PIP[@]}" install -q --no-build-isolation --no-deps -e "$ROOT"
 
 log "pip check"
-"${PIP[@]}" check || { log "pip check found conflicts (see above)"; exit 1; }
+# decord 0.6.0's wheel metadata claims a cp36 tag, so pip check calls it
+# "not supported on this platform" although it imports and decodes fine
+# (tests/test_entrypoints.py decodes the real clips with it). Ignore that line only.
+conflicts="$("${PIP[@]}" check 2>&1 | grep -v '^decord 0.6.0 is not supported on this platform$' || true)"
+if [[ -n "$conflicts" && "$conflicts" != "No broken requirements found." ]]; then
+  printf '%s\n' "$conflicts"; log "pip check found conflicts"; exit 1
+fi
 check_imports
 echo "$FINGERPRINT" > "$STAMP"
 log "done: $VENV"

@@ -25,7 +25,8 @@ model = dict(
         init_std=0.01,
         average_clips='prob'),
     human_head=dict(
-        type='mmseg.FCNHead',
+        type='FCNHead',
+        _scope_='mmseg',
         in_channels=2048,
         in_index=-1,
         channels=256,
@@ -36,7 +37,8 @@ model = dict(
         norm_cfg=dict(type='BN', requires_grad=True),
         align_corners=False),
     scene_head=dict(
-        type='mmpretrain.LinearClsHead',
+        type='LinearClsHead',
+        _scope_='mmpretrain',
         num_classes=num_scene_classes,
         in_channels=2048),
     # The paper's teachers. Put the LIP / Places365 weights at these paths, or
@@ -90,7 +92,7 @@ optim_wrapper = dict(
 # frames); the AKG slides a window of Nseg=3 segments over the 25 of each crop
 # and the window scores are averaged. The backbone runs once per frame.
 model['cls_head']['window_size'] = 3
-model['test_cfg'] = dict(num_segs=25, max_testing_views=50)
+model['test_cfg'] = dict(_delete_=True, num_segs=25, max_testing_views=50)
 test_pipeline = [
     dict(type='DecordInit', **file_client_args),
     dict(

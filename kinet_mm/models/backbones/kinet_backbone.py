@@ -2,7 +2,9 @@
 import copy
 from typing import Dict, Optional, Sequence, Tuple
 
+import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmaction.registry import MODELS
 from torch import Tensor
@@ -37,6 +39,10 @@ class KINetBackbone(BaseModule):
         cbi_positions (Sequence[tuple]): ``(stage, block)`` pairs: a CBI after
             block ``block`` (Python index, ``-1`` = last) of stage ``stage``.
             Defaults to ``(('res4', -1), ('res5', -1))``, the paper's choice.
+        fixed_branches (dict, optional): ``{name: TeacherFeatureBranch config}``
+            for auxiliary branches replaced by a frozen teacher's features (the
+            paper's Table 4 ablation); their ``out_channels`` are filled in.
+            Defaults to None.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -47,6 +53,7 @@ class KINetBackbone(BaseModule):
                  cbi: Optional[Dict] = dict(type='CrossBranchIntegration'),
                  cbi_positions: Sequence[Tuple[str, int]] = (('res4', -1),
                                                              ('res5', -1)),
+                 fixed_branches: Optional[Dict] = None,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.resnet = MODELS.build(backbone)
@@ -57,12 +64,23 @@ class KINetBackbone(BaseModule):
         self.trunk_layers = self.resnet.res_layers[:first]
         self.branch_layers = self.resnet.res_layers[first:]
         self.aux_names = tuple(aux_branches)
+        fixed_branches = fixed_branches or {}
+        unknown = set(fixed_branches) - set(self.aux_names)
+        if unknown:
+            raise ValueError(f'fixed_branches {sorted(unknown)} are not among '
+                             f'aux_branches {self.aux_names}')
+        stage_channels = [self._block_out_channels(getattr(self.resnet, layer)[-1])
+                          for layer in self.branch_layers]
+        self.fixed_branches = nn.ModuleDict({
+            name: MODELS.build(dict(cfg, out_channels=stage_channels))
+            for name, cfg in fixed_branches.items()
+        })
         self.aux_branches = nn.ModuleDict({
             name: nn.ModuleDict({
                 layer: copy.deepcopy(getattr(self.resnet, layer))
                 for layer in self.branch_layers
             })
-            for name in self.aux_names
+            for name in self.aux_names if name not in self.fixed_branches
         })
         self.cbis = nn.ModuleDict()
         for stage, block in cbi_positions:
@@ -104,7 +122,7 @@ class KINetBackbone(BaseModule):
     def init_weights(self) -> None:
         """Initialise the ResNet as configured, then copy its branch stages."""
         super().init_weights()
-        for branch in self.aux_branches.values():
+        for branch in self.aux_branches.values():  # fixed branches keep theirs
             for layer, module in branch.items():
                 module.load_state_dict(getattr(self.resnet, layer).state_dict())
 
@@ -118,18 +136,33 @@ class KINetBackbone(BaseModule):
             tuple[Tensor]: One map per branch in :attr:`branch_names` order,
             each ``(N * num_segs, feat_dim, H / 32, W / 32)``.
         """
+        fixed_maps = {name: branch(x) for name, branch in self.fixed_branches.items()}
         x = self.resnet.maxpool(self.resnet.conv1(x))
         for layer in self.trunk_layers:
             x = getattr(self.resnet, layer)(x)
         action, aux = x, [x] * len(self.aux_names)
-        for layer in self.branch_layers:
-            aux_stages = [self.aux_branches[name][layer] for name in self.aux_names]
+        for stage, layer in enumerate(self.branch_layers):
             for index, block in enumerate(getattr(self.resnet, layer)):
                 action = block(action)
-                aux = [stage[index](feat) for stage, feat in zip(aux_stages, aux)]
+                aux = [
+                    self._aux_block(name, layer, index, feat, fixed_maps, stage,
+                                    action.shape[-2:])
+                    for name, feat in zip(self.aux_names, aux)
+                ]
                 if f'{layer}_{index}' in self.cbis:
                     action = self.cbis[f'{layer}_{index}'](action, aux)
         return (action, *aux)
+
+    def _aux_block(self, name: str, layer: str, index: int, feat: Tensor,
+                   fixed_maps: Dict[str, list], stage: int,
+                   size: torch.Size) -> Tensor:
+        """Advance one auxiliary branch by one residual block."""
+        if name not in self.fixed_branches:
+            return self.aux_branches[name][layer][index](feat)
+        if index:  # a teacher map stands for its whole stage
+            return feat
+        return F.interpolate(fixed_maps[name][stage], size=size, mode='bilinear',
+                             align_corners=False)
 
     def train(self, mode: bool = True) -> 'KINetBackbone':
         """Apply the ResNet's ``norm_eval``/frozen stages to every branch."""

@@ -35,8 +35,12 @@ class KINet(Recognizer2D):
         human_head (dict, optional): Decoder on the human map, giving
             ``(N * num_segs, 2, h, w)`` logits. Needs a ``human`` branch.
         scene_head (dict, optional): Classifier on the pooled scene map.
-        teachers (dict, optional): ``dict(human=..., scene=...)`` teacher configs
-            for online pseudo labels. ``None`` reads them from the data samples.
+        teachers (dict, optional): ``dict(human=..., scene=...)`` teacher configs.
+            Also read by ``tools/extract_pseudo_labels.py`` to build a cache.
+        pseudo_label_source (str): ``'online'`` builds the teachers and runs them
+            on the augmented frames of every step; ``'cache'`` builds none and
+            reads the labels that ``LoadPseudoLabels`` put in the data samples.
+            Defaults to ``'online'``.
         loss_human (dict): Loss of the human decoder.
         loss_scene (dict): Loss of the scene classifier.
         human_mask_stride (int): Pseudo masks are compared at the input size
@@ -54,6 +58,7 @@ class KINet(Recognizer2D):
                  human_head: Optional[Dict] = None,
                  scene_head: Optional[Dict] = None,
                  teachers: Optional[Dict] = None,
+                 pseudo_label_source: str = 'online',
                  loss_human: Dict = dict(type='CrossEntropyLoss', loss_weight=0.01),
                  loss_scene: Dict = dict(type='CrossEntropyLoss', loss_weight=0.01),
                  human_mask_stride: int = 8,
@@ -69,10 +74,20 @@ class KINet(Recognizer2D):
                 raise ValueError(f'{name}_head needs a {name!r} branch; the backbone '
                                  f'has {branches}')
             self.aux_heads[name] = MODELS.build(head)
+        if pseudo_label_source not in ('online', 'cache'):
+            raise ValueError("pseudo_label_source must be 'online' or 'cache', "
+                             f'got {pseudo_label_source!r}')
+        self.pseudo_label_source = pseudo_label_source
+        online = pseudo_label_source == 'online'
         self.teachers = torch.nn.ModuleDict({
             name: MODELS.build(cfg)
-            for name, cfg in (teachers or {}).items() if cfg is not None
+            for name, cfg in (teachers or {}).items() if cfg is not None and online
         })
+        if online and set(self.aux_heads) - set(self.teachers):
+            raise ValueError(
+                f'online pseudo labels need a teacher for each auxiliary head '
+                f'{sorted(self.aux_heads)}; got teachers {sorted(self.teachers)}. '
+                "Set pseudo_label_source='cache' to read them from the data.")
         self.loss_human = MODELS.build(loss_human)
         self.loss_scene = MODELS.build(loss_scene)
         self.human_mask_stride = human_mask_stride
@@ -171,16 +186,12 @@ class KINet(Recognizer2D):
             dict: ``human``: ``(N * num_segs, h, w)`` long masks; ``scene``:
             ``(N * num_segs, )`` labels or ``(N * num_segs, K)`` probabilities.
         """
-        wanted = list(self.aux_heads)
-        targets = {}
-        online = [name for name in wanted if name in self.teachers]
-        if online:
+        if self.pseudo_label_source == 'online':
             frames = self._raw_frames(inputs)
-            for name in online:
-                targets[name] = self.teachers[name](frames)
-        for name in wanted:
-            if name not in targets:
-                targets[name] = self._cached_targets(name, data_samples)
+            targets = {name: self.teachers[name](frames) for name in self.aux_heads}
+        else:
+            targets = {name: self._cached_targets(name, data_samples)
+                       for name in self.aux_heads}
         if 'human' in targets:
             targets['human'] = self._downsample_mask(targets['human'],
                                                      inputs.shape[-2:])
@@ -214,10 +225,9 @@ class KINet(Recognizer2D):
         missing = [key for key in keys if key not in data_samples[0]]
         if missing:
             raise KeyError(
-                f'No {name} pseudo labels: the model has no {name!r} teacher and '
-                f'the data samples lack {missing}. Add LoadPseudoLabels and '
-                'PackKINetInputs to the training pipeline, or configure '
-                f'model.teachers.{name}.')
+                f'No cached {name} pseudo labels: the data samples lack {missing}. '
+                'Add LoadPseudoLabels and PackKINetInputs to the training '
+                "pipeline, or use pseudo_label_source='online' with teachers.")
         fields = [torch.cat([sample.get(key) for sample in data_samples])
                   for key in keys]
         if name == 'human':

@@ -1,0 +1,24 @@
+# Table 4, "Fixed auxiliary branches": the frozen teachers' own backbone maps
+# stand in for the learnable human and scene branches (1x1 conv adapters match
+# the student's res4/res5 channels); no distillation losses.
+_base_ = '../kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_kinetics400-rgb.py'
+model = dict(
+    backbone=dict(
+        fixed_branches=dict(
+            human=dict(
+                type='TeacherFeatureBranch',
+                teacher={{_base_.model.teachers.human}},
+                stage_indices=(0, 1),
+                in_channels=(512, 1024)),
+            scene=dict(
+                type='TeacherFeatureBranch',
+                teacher=dict(
+                    type='MMPretrainSceneTeacher',
+                    config='configs/teachers/resnet152_places365.py',
+                    checkpoint='checkpoints/teachers/resnet152_places365.pth',
+                    out_indices=(2, 3)),  # res4, res5 of the ResNet-152
+                stage_indices=(0, 1),
+                in_channels=(1024, 2048)))),
+    human_head=None,
+    scene_head=None,
+    teachers=None)
