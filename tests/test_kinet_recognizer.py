@@ -189,3 +189,13 @@ def test_test_protocol_runs_backbone_once_per_frame():
         scores = model(**data, mode='predict')[0].pred_score
     assert sum(seen) == views * num_segs and max(seen) <= 4
     assert torch.isclose(scores.sum(), torch.tensor(1.0))  # average_clips='prob'
+
+
+def test_teacher_weights_stay_out_of_checkpoints():
+    model = build()
+    state = model.state_dict()
+    assert state and not any(k.startswith('teachers.') for k in state)
+    fresh = build()
+    fresh.load_state_dict(state, strict=True)  # teachers load their own weights
+    for key, value in state.items():
+        torch.testing.assert_close(fresh.state_dict()[key], value)

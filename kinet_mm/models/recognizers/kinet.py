@@ -8,6 +8,7 @@ from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from torch import Tensor
 
+TEACHER_PREFIX = 'teachers.'
 BRANCH_PSEUDO_LABEL_KEYS = dict(
     human=('pseudo_human_mask', ),
     scene=('pseudo_scene_idx', 'pseudo_scene_prob'))
@@ -83,6 +84,10 @@ class KINet(Recognizer2D):
             name: MODELS.build(cfg)
             for name, cfg in (teachers or {}).items() if cfg is not None and online
         })
+        # Teachers load their own checkpoints when built: keep them out of the
+        # student's (a ResNet-152 would add ~240 MB to every saved epoch).
+        self.register_state_dict_post_hook(_drop_teacher_weights)
+        self.register_load_state_dict_post_hook(_ignore_missing_teacher_weights)
         if online and set(self.aux_heads) - set(self.teachers):
             raise ValueError(
                 f'online pseudo labels need a teacher for each auxiliary head '
@@ -153,6 +158,32 @@ class KINet(Recognizer2D):
         feats, head_kwargs = self.extract_feat(inputs, test_mode=True)
         return self.cls_head.predict(self._head_input(feats), data_samples,
                                      **head_kwargs)
+
+    @torch.no_grad()
+    def predict_auxiliary(self, inputs: Tensor) -> Dict[str, Tensor]:
+        """The auxiliary heads' own predictions, for visualisation and analysis.
+
+        Not part of :meth:`predict` (the paper drops these heads at inference).
+
+        Args:
+            inputs (Tensor): Normalised frames ``(N, num_segs, 3, H, W)``.
+
+        Returns:
+            dict: ``human``: ``(N * num_segs, H, W)`` human probability;
+            ``scene``: ``(N * num_segs, num_scene_classes)`` probabilities.
+        """
+        feats, _ = self.extract_feat(inputs)
+        by_branch = dict(zip(self.backbone.branch_names, feats))
+        outputs = {}
+        if 'human' in self.aux_heads:
+            logits = self.aux_heads['human']([by_branch['human']])
+            logits = F.interpolate(logits, size=inputs.shape[-2:], mode='bilinear',
+                                   align_corners=False)
+            outputs['human'] = logits.softmax(dim=1)[:, 1]
+        if 'scene' in self.aux_heads:
+            pooled = by_branch['scene'].mean(dim=(2, 3))
+            outputs['scene'] = self.aux_heads['scene']((pooled, )).softmax(dim=1)
+        return outputs
 
     def human_loss(self, human_map: Tensor, target: Tensor) -> Tensor:
         """Per-pixel cross entropy of the human decoder.
@@ -239,3 +270,14 @@ class KINet(Recognizer2D):
         dense = probs.new_zeros(probs.shape[0], num_classes)
         dense.scatter_(1, indices, probs)
         return dense / dense.sum(dim=1, keepdim=True)
+
+
+def _drop_teacher_weights(module, state_dict, prefix, local_metadata) -> None:
+    for key in [k for k in state_dict if k.startswith(prefix + TEACHER_PREFIX)]:
+        del state_dict[key]
+
+
+def _ignore_missing_teacher_weights(module, incompatible_keys) -> None:
+    missing = incompatible_keys.missing_keys
+    # Keys are relative to the outermost module (a wrapper may add 'module.').
+    missing[:] = [k for k in missing if '.' + TEACHER_PREFIX not in '.' + k]

@@ -104,7 +104,7 @@ class MMPretrainSceneTeacher(BaseTeacher):
 
     @property
     def fingerprint(self) -> Dict:
-        """Base fingerprint plus the class count and the checkpoint's file name."""
+        """Base fingerprint plus class count, checkpoint file name, input size."""
         checkpoint = osp.basename(self.checkpoint) if self.checkpoint else None
         return dict(super().fingerprint, num_classes=self.num_classes,
-                    checkpoint=checkpoint)
+                    checkpoint=checkpoint, input_size=self.input_size)

@@ -1,4 +1,5 @@
 """Helpers shared by the teachers built from OpenMMLab (MMSeg, MMPretrain) configs."""
+import copy
 import logging
 import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple, Union
@@ -31,7 +32,7 @@ def load_teacher_config(config: ConfigLike,
             raise FileNotFoundError(f'Teacher config not found: {config}')
         cfg = Config.fromfile(config)
     elif isinstance(config, Config):
-        cfg = config.copy()
+        cfg = copy.deepcopy(config)  # teachers edit it; the caller's stays intact
     else:
         raise TypeError(f'config must be a path or a Config, got {type(config)}')
     if cfg_options:
@@ -76,7 +77,7 @@ def build_in_scope(model_cfg: ConfigDict, registry: Registry) -> nn.Module:
 
 
 def check_checkpoint(checkpoint: Optional[str]) -> None:
-    """Fail early, before building a large network, when a local checkpoint is missing."""
+    """Fail early, before building a large network, on a missing local checkpoint."""
     if checkpoint is not None and '://' not in checkpoint \
             and not osp.isfile(osp.expanduser(checkpoint)):
         raise FileNotFoundError(f'Teacher checkpoint not found: {checkpoint}')
@@ -88,8 +89,9 @@ def load_strict_checkpoint(model: nn.Module, checkpoint: Optional[str],
 
     Args:
         model (nn.Module): The built network.
-        checkpoint (str, optional): Local checkpoint path. ``None`` keeps the
-            freshly built (random) weights, with a warning.
+        checkpoint (str, optional): Checkpoint path (a URL would be downloaded
+            by MMEngine). ``None`` keeps the freshly built (random) weights, with
+            a warning.
         config (str | Config): The config the model was built from, for messages.
     """
     if checkpoint is None:

@@ -1,9 +1,9 @@
-# KINet-R50 on the real clips, reading pseudo labels from a cache that
+# KINet-R18 on the real clips, reading pseudo labels from a cache that
 # tools/extract_pseudo_labels.py wrote with this config's teachers:
 #
-#   python tools/extract_pseudo_labels.py configs/kinet/kinet_r50_1x1x3_realclips-cpu_cache.py \
+#   python tools/extract_pseudo_labels.py configs/kinet/kinet_r18_1x1x3_realclips-cpu_cache.py \
 #       --split all --out work_dirs/pseudo_labels/realclips
-_base_ = './kinet_r50_1x1x3_realclips-cpu.py'
+_base_ = './kinet_r18_1x1x3_realclips-cpu.py'
 
 pseudo_label_cache = 'work_dirs/pseudo_labels/realclips'
 model = dict(pseudo_label_source='cache')

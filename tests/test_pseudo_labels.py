@@ -1,0 +1,510 @@
+"""Pseudo-label cache, LoadPseudoLabels/PackKINetInputs and the extraction tool.
+
+Real clips come from ``../shared/data/real_clips`` (``$KINET_SHARED`` overrides
+``../shared``; tests that need them fail through conftest's ``real_clips`` if
+they are missing); the teachers are tiny deterministic stand-ins defined here.
+"""
+import importlib.util
+import json
+import os
+import os.path as osp
+import random
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmaction.registry import MODELS, TRANSFORMS
+from mmcv.transforms import BaseTransform, Compose
+
+import kinet_mm  # noqa: F401  (registers the transforms)
+from kinet_mm.datasets.pseudo_label_cache import (CorruptEntryError,
+                                                  FrameOutOfRangeError,
+                                                  PseudoLabelCache,
+                                                  PseudoLabelEntry,
+                                                  downsample_masks, mask_size)
+from kinet_mm.datasets.transforms import LoadPseudoLabels
+from kinet_mm.models.teachers import BaseTeacher
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED = os.environ.get('KINET_SHARED', osp.join(REPO, '..', 'shared'))
+VIDEOS = osp.join(SHARED, 'data', 'real_clips', 'videos')
+# Two short real clips: HMDB51 432x240, 49 frames; UCF101 224x224, 79 frames.
+CLIP_A = 'TrumanShow_wave_f_nm_np1_fr_med_26.avi'
+CLIP_B = 'v_CricketShot_g04_c01.mp4'
+# Kinetics-400 clip, 340x256, 280 frames, that decord seeks exactly (it does
+# not on the HMDB51 AVIs, so DecordDecode returns other frames there).
+CLIP_MP4 = 'arm_wrestling.mp4'
+
+# ----------------------------------------------------------------------------
+# Test-only teachers: deterministic, no weights
+# ----------------------------------------------------------------------------
+
+
+@MODELS.register_module(name='_TestBrightnessHumanTeacher', force=True)
+class BrightnessHumanTeacher(BaseTeacher):
+    """'Human' = pixels whose blurred brightness exceeds ``threshold``."""
+
+    label_space = 'test-brightness'
+
+    def __init__(self, threshold: float = 100., blur: int = 9) -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.blur = blur
+        self.freeze()
+
+    def predict_frames(self, frames):
+        # A little blur makes blobs rather than texture, like a real mask.
+        gray = frames.mean(1, keepdim=True)
+        for kernel in ((1, self.blur), (self.blur, 1)):  # separable box blur
+            gray = F.avg_pool2d(gray, kernel, 1, (kernel[0] // 2, kernel[1] // 2),
+                                count_include_pad=False)
+        return (gray[:, 0] > self.threshold).long()
+
+    @property
+    def fingerprint(self):
+        return dict(super().fingerprint, threshold=self.threshold,
+                    blur=self.blur)
+
+
+@MODELS.register_module(name='_TestColorHistSceneTeacher', force=True)
+class ColorHistSceneTeacher(BaseTeacher):
+    """'Scene' = softmax over a 2x2x2-bin RGB histogram (8 classes).
+
+    The histogram counts every 4th pixel in each direction (fast enough).
+    """
+
+    label_space = 'test-color-hist'
+    num_classes = 8
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.freeze()
+
+    def predict_frames(self, frames):
+        bins = (frames[:, :, ::4, ::4] >= 128).to(torch.uint8)
+        code = bins[:, 0] * 4 + bins[:, 1] * 2 + bins[:, 2]
+        code = code.flatten(1).long() + 8 * torch.arange(len(code))[:, None]
+        hist = torch.bincount(code.flatten(), minlength=8 * len(code))
+        hist = hist.view(-1, 8).float() / code.shape[1]
+        return torch.softmax(hist * 10, dim=1)
+
+
+@TRANSFORMS.register_module(name='_TestCoordinateFrames', force=True)
+class CoordinateFrames(BaseTransform):
+    """Replace decoded frames by their pixel coordinates (x, y, 0), float32.
+
+    Resizes interpolate linearly and crops/flips move pixels, so after any
+    geometric augmentation each pixel still holds the original-frame position it
+    shows: the ground truth for where a cached mask pixel must land.
+    """
+
+    def transform(self, results):
+        height, width = results['imgs'][0].shape[:2]
+        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32) + 0.5
+        coords = np.stack([xs, ys, np.zeros_like(xs)], axis=-1)
+        results['imgs'] = [coords.copy() for _ in results['imgs']]
+        return results
+
+
+# ----------------------------------------------------------------------------
+# Helpers
+# ----------------------------------------------------------------------------
+
+META = dict(
+    teachers=dict(
+        human=dict(type='Human', label_space='human-vs-background'),
+        scene=dict(type='Scene', label_space='places365', num_classes=365)),
+    stride=2, topk=3, mask_short_side=64, teacher_short_side=224)
+
+
+def random_entry(rng, num_frames=9, stride=2, shape=(7, 13), k=3):
+    inds = np.arange(0, num_frames, stride)
+    return PseudoLabelEntry(
+        frame_inds=inds,
+        human_mask=rng.random((len(inds), *shape)) > 0.5,
+        scene_topk_idx=rng.integers(0, 365, (len(inds), k)),
+        scene_topk_prob=rng.random((len(inds), k)).astype(np.float32),
+        num_frames=num_frames,
+        frame_shape=(shape[0] * 10, shape[1] * 10))
+
+
+def video_info(name):
+    import decord
+    reader = decord.VideoReader(osp.join(VIDEOS, name), num_threads=1)
+    return len(reader), reader[0].shape[:2]
+
+
+def build_augment(cache_root, flip_ratio, coordinates=False):
+    """The training pipeline of a TSN/KINet config, with the cache loaded."""
+    return Compose([TRANSFORMS.build(cfg) for cfg in [
+        dict(type='DecordInit'),
+        dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=3),
+        dict(type='DecordDecode'),
+        *([dict(type='_TestCoordinateFrames')] if coordinates else []),
+        dict(type='Resize', scale=(-1, 256)),
+        dict(type='MultiScaleCrop', input_size=224,
+             scales=(1, 0.875, 0.75, 0.66), random_crop=True,
+             max_wh_scale_gap=1),
+        dict(type='Resize', scale=(224, 224), keep_ratio=False),
+        dict(type='Flip', flip_ratio=flip_ratio),
+        dict(type='LoadPseudoLabels', cache_root=cache_root, mask_stride=8),
+        dict(type='FormatShape', input_format='NCHW'),
+        dict(type='PackKINetInputs', meta_keys=('img_shape', 'flip')),
+    ]])
+
+
+def run_augment(pipeline, name, seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    return pipeline(dict(filename=osp.join(VIDEOS, name), label=0,
+                         start_index=0, modality='RGB'))
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'extract_pseudo_labels', osp.join(REPO, 'tools',
+                                          'extract_pseudo_labels.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ----------------------------------------------------------------------------
+# (1) Roundtrip and nearest-frame lookup
+# ----------------------------------------------------------------------------
+
+
+def test_roundtrip_bitpacked_and_nearest_frame(tmp_path):
+    cache = PseudoLabelCache.create(str(tmp_path), META)
+    entry = random_entry(np.random.default_rng(0))
+    cache.write('class a/clip%1.mp4', entry)  # '/', ' ' and '%' in the key
+    assert list(cache.keys()) == ['class a/clip%1.mp4']
+    assert sorted(os.listdir(tmp_path)) == ['class%20a%2Fclip%251.mp4.npz',
+                                            'meta.json']
+
+    back = PseudoLabelCache(str(tmp_path)).read('class a/clip%1.mp4')
+    np.testing.assert_array_equal(back.frame_inds, [0, 2, 4, 6, 8])
+    np.testing.assert_array_equal(back.human_mask, entry.human_mask)  # 91 bits
+    np.testing.assert_array_equal(back.scene_topk_idx, entry.scene_topk_idx)
+    np.testing.assert_allclose(back.scene_topk_prob, entry.scene_topk_prob,
+                               atol=1e-3)
+    assert back.num_frames == 9 and back.frame_shape == (70, 130)
+
+    # Stored 0,2,4,6,8: ties go to the earlier frame.
+    np.testing.assert_array_equal(
+        back.rows_for([0, 1, 2, 3, 5, 7, 8]), [0, 0, 1, 1, 2, 3, 4])
+
+    # Through the transform, without a crop: the mask comes back unchanged at
+    # stride 8 of a frame 8x the stored size, scene labels of the nearest frame.
+    results = LoadPseudoLabels(str(tmp_path))(dict(
+        filename='/anywhere/class a/clip%1.mp4', frame_inds=np.array([3, 8]),
+        img_shape=(56, 104)))
+    np.testing.assert_array_equal(results['pseudo_human_mask'],
+                                  entry.human_mask[[1, 4]])
+    assert results['pseudo_human_mask'].dtype == np.uint8
+    np.testing.assert_array_equal(results['pseudo_scene_idx'],
+                                  entry.scene_topk_idx[[1, 4]])
+    assert results['pseudo_scene_idx'].dtype == np.int64
+    assert results['pseudo_scene_prob'].dtype == np.float32
+
+
+# ----------------------------------------------------------------------------
+# (2) Atomic writes
+# ----------------------------------------------------------------------------
+
+
+def test_interrupted_write_leaves_no_entry(tmp_path, monkeypatch):
+    cache = PseudoLabelCache.create(str(tmp_path), META)
+    entry = random_entry(np.random.default_rng(1))
+
+    def killed(*args):
+        raise KeyboardInterrupt('killed before the rename')
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, 'replace', killed)
+        with pytest.raises(KeyboardInterrupt):
+            cache.write('v.mp4', entry)
+    assert 'v.mp4' not in cache and not cache.is_complete('v.mp4')
+    assert sorted(os.listdir(tmp_path)) == ['meta.json']  # temp file removed
+
+    # A SIGKILL leaves its temporary file; a resumed run removes it.
+    stale = tmp_path / '.tmp-v.mp4.npz.k1ll3d'
+    stale.write_bytes(b'PK\x03\x04 half an entry')
+    assert list(cache.keys()) == []
+    assert cache.remove_stale_temporaries(['other.mp4']) == 0
+    assert cache.remove_stale_temporaries(['v.mp4']) == 1
+
+    cache.write('v.mp4', entry)  # the re-run completes
+    assert sorted(os.listdir(tmp_path)) == ['meta.json', 'v.mp4.npz']
+    umask = os.umask(0)
+    os.umask(umask)  # readable like any file, not mkstemp's 0600
+    assert os.stat(tmp_path / 'v.mp4.npz').st_mode & 0o777 == 0o666 & ~umask
+    np.testing.assert_array_equal(cache.read('v.mp4').human_mask,
+                                  entry.human_mask)
+
+
+# ----------------------------------------------------------------------------
+# (3) Clear errors
+# ----------------------------------------------------------------------------
+
+
+def test_errors_name_video_frame_and_file(tmp_path):
+    root = str(tmp_path)
+    cache = PseudoLabelCache.create(root, META)
+    cache.write('a/clip.mp4', random_entry(np.random.default_rng(2)))
+    load = LoadPseudoLabels(root)
+
+    with pytest.raises(FileNotFoundError,
+                       match=r"'a/missing\.mp4'.*" + re.escape(root)):
+        cache.read('a/missing.mp4')
+    with pytest.raises(FileNotFoundError, match=r'/data/a/missing\.mp4'):
+        load(dict(filename='/data/a/missing.mp4', frame_inds=np.array([0]),
+                  img_shape=(56, 104)))
+    with pytest.raises(FileNotFoundError, match='not a pseudo-label cache'):
+        PseudoLabelCache(str(tmp_path / 'nowhere'))
+
+    # Another teacher / label space / class count.
+    expected = dict(teachers=dict(scene=dict(label_space='imagenet1k',
+                                             num_classes=1000)))
+    with pytest.raises(ValueError, match=r"label_space: the config 'imagenet1k' "
+                       r"vs cache 'places365'.*num_classes: the config 1000 vs "
+                       r'cache 365'):
+        LoadPseudoLabels(root, expected=expected)
+    LoadPseudoLabels(root, expected=dict(topk=3, teachers=dict(
+        human=dict(label_space='human-vs-background'))))  # matching: fine
+    other = dict(META, teachers=dict(META['teachers'],
+                                     human=dict(type='Other', label_space='lip')))
+    with pytest.raises(ValueError, match=r"teachers\.human\.type: this run "
+                       r"'Other' vs cache 'Human'"):
+        PseudoLabelCache.create(root, other)
+    fewer = dict(META, teachers=dict(META['teachers'], human=dict(type='Human')))
+    with pytest.raises(ValueError, match=r"teachers\.human\.label_space: this "
+                       r"run '<missing>' vs cache 'human-vs-background'"):
+        PseudoLabelCache.create(root, fewer)
+
+    # Frame beyond the video's frames (0..8).
+    with pytest.raises(FrameOutOfRangeError,
+                       match=r"Frame 9 of video 'a/clip\.mp4'"):
+        load(dict(filename='/data/a/clip.mp4', frame_inds=np.array([3, 9]),
+                  img_shape=(56, 104)))
+
+    # Truncated and bit-flipped entries: never a silent zero mask.
+    path = cache.entry_path('a/clip.mp4')
+    data = open(path, 'rb').read()
+    for broken in (data[:len(data) // 2], data[:len(data) - 1],
+                   data[:300] + bytes([data[300] ^ 0xFF]) + data[301:]):
+        with open(path, 'wb') as f:
+            f.write(broken)
+        with pytest.raises(CorruptEntryError,
+                           match=re.escape(f"{path} of video 'a/clip.mp4'")):
+            load(dict(filename='/data/a/clip.mp4', frame_inds=np.array([0]),
+                      img_shape=(56, 104)))
+        assert not cache.is_complete('a/clip.mp4')
+
+
+# ----------------------------------------------------------------------------
+# (4) Geometry through the real MMAction2 pipeline
+# ----------------------------------------------------------------------------
+
+
+def test_masks_follow_crop_resize_flip_exactly(tmp_path, real_clips):
+    """Every output cell holds the stored mask pixel under its original position.
+
+    The frames are replaced by their own original-frame coordinates, so after
+    the real Resize / MultiScaleCrop / Resize / Flip each augmented pixel says
+    which original position it shows. The cached masks are random (the worst
+    case: any misplacement by one stored pixel shows), different per frame, and
+    the scene top-1 stores the frame index, so the exact expectation per output
+    cell is ``stored[frame][floor(Y * h_m), floor(X * w_m)]`` at the cell
+    centre's original position. Only a centre within float rounding of a
+    stored pixel edge could differ, hence 99.5% rather than 100%.
+    """
+    num_frames, frame_shape = video_info(CLIP_A)  # 432x240: not square
+    h_m, w_m = mask_size(frame_shape, 64)
+    stored = np.random.default_rng(4).random((num_frames, h_m, w_m)) > 0.5
+    cache = PseudoLabelCache.create(str(tmp_path), META)
+    cache.write(CLIP_A, PseudoLabelEntry(
+        frame_inds=np.arange(num_frames), human_mask=stored,
+        scene_topk_idx=np.tile(np.arange(num_frames)[:, None], (1, 3)),
+        scene_topk_prob=np.full((num_frames, 3), 0.25),
+        num_frames=num_frames, frame_shape=frame_shape))
+
+    flips = set()
+    for seed, flip_ratio in [(0, 0.5), (1, 0.5), (2, 0.5), (3, 0.5), (4, 1.0)]:
+        packed = run_augment(build_augment(str(tmp_path), flip_ratio, True),
+                             CLIP_A, seed)
+        sample = packed['data_samples']
+        mask = sample.pseudo_human_mask.numpy()
+        assert sample.pseudo_human_mask.dtype == torch.uint8
+        assert mask.shape == (3, 28, 28)
+        # Cell (i, j) covers pixels 8i..8i+7: its centre lies between pixels
+        # 8i+3 and 8i+4 (the coordinates are linear there, so average them).
+        coords = packed['inputs'].numpy()[:, :2]  # (3, 2, 224, 224): x, y
+        centre = (coords[:, :, 3::8] + coords[:, :, 4::8]) / 2
+        centre = (centre[..., 3::8] + centre[..., 4::8]) / 2
+        rows = np.floor(centre[:, 1] / frame_shape[0] * h_m).astype(int)
+        cols = np.floor(centre[:, 0] / frame_shape[1] * w_m).astype(int)
+        frames = sample.pseudo_scene_idx[:, 0].numpy()[:, None, None]
+        expected = stored[frames, np.clip(rows, 0, h_m - 1),
+                          np.clip(cols, 0, w_m - 1)]
+        assert (mask == expected).mean() >= 0.995, seed
+        if sample.flip:  # the check has teeth: an unflipped mask is ~random
+            assert (mask[..., ::-1] == expected).mean() < 0.7
+        flips.add(bool(sample.flip))
+    assert flips == {True, False}
+
+
+def boundary_band(masks):
+    """Cells with a differing 8-neighbour: where a boundary may move one cell."""
+    padded = np.pad(masks, ((0, 0), (1, 1), (1, 1)), mode='edge')
+    height, width = masks.shape[1:]
+    band = np.zeros(masks.shape, dtype=bool)
+    for dy in range(3):
+        for dx in range(3):
+            band |= padded[:, dy:dy + height, dx:dx + width] != masks
+    return band
+
+
+def test_cached_mask_matches_teacher_on_augmented_frames(tmp_path, real_clips):
+    """Cached teacher masks vs the same teacher run on the augmented frames.
+
+    The cache holds the teacher's mask of the whole frame, majority-pooled to
+    64 px short side; the reference is the teacher on the augmented 224x224
+    crop, majority-pooled to the 28x28 mask grid. The content is the same, only
+    resampling differs. A stored pixel is 1/64 of the short side, an output cell
+    at least 0.66/28 = 1/42 of it (smallest MultiScaleCrop scale), so nearest
+    resampling moves a boundary by less than one cell: disagreements must lie
+    in the one-cell band around the reference's boundary (allow 1% of cells
+    outside it for the teacher's own scale dependence). Inside the band each
+    cell is a coin flip; on this textured brightness mask the band is ~40% of
+    the cells, so the IoU, measured 0.93 over these samples (0.88-0.98 per
+    sample), is held to > 0.9 over all of them (the issue's criterion). A
+    misaligned mask (e.g. an unflipped one) disagrees in 22-28% of the cells
+    outside the band.
+    """
+    teacher = BrightnessHumanTeacher()
+    tool = load_tool()
+    cfg = _write_config(tmp_path, [CLIP_MP4])
+    assert tool.main([cfg, '--out', str(tmp_path / 'cache'), '--topk',
+                      '3']) == 0
+
+    inter = union = 0
+    for seed, flip_ratio in [(0, 0.5), (1, 1.0), (2, 0.5), (3, 0.5), (4, 0.5)]:
+        packed = run_augment(
+            build_augment(str(tmp_path / 'cache'), flip_ratio), CLIP_MP4, seed)
+        frames = packed['inputs'].float()  # (3, 3, 224, 224) RGB
+        reference = downsample_masks(teacher(frames), (28, 28))
+        mask = packed['data_samples'].pseudo_human_mask.numpy().astype(bool)
+        outside = ~boundary_band(reference)
+        assert ((mask != reference) & outside).mean() <= 0.01, seed
+        inter += (mask & reference).sum()
+        union += (mask | reference).sum()
+        if packed['data_samples'].flip:
+            assert ((mask[..., ::-1] != reference) & outside).mean() > 0.1
+    assert inter / union > 0.9, inter / union
+
+
+# ----------------------------------------------------------------------------
+# (5) The extraction tool, end to end
+# ----------------------------------------------------------------------------
+
+
+def _write_config(tmp_path, clips, threshold=100.):
+    ann = tmp_path / 'ann.txt'
+    ann.write_text(''.join(f'{c} 0\n' for c in clips))
+    cfg = tmp_path / 'kinet_test_cfg.py'
+    cfg.write_text(
+        'model = dict(type="KINet", teachers=dict(\n'
+        f'    human=dict(type="_TestBrightnessHumanTeacher", threshold={threshold}),\n'
+        '    scene=dict(type="_TestColorHistSceneTeacher")))\n'
+        'train_dataloader = dict(dataset=dict(\n'
+        f'    type="VideoDataset", ann_file={str(ann)!r},\n'
+        f'    data_prefix=dict(video={VIDEOS!r}), pipeline=[]))\n')
+    return str(cfg)
+
+
+def test_extract_tool_resumes_and_matches_teachers(tmp_path, real_clips):
+    tool = load_tool()
+    out = str(tmp_path / 'cache')
+    cfg = _write_config(tmp_path, [CLIP_A, CLIP_B])
+    args = [cfg, '--out', out, '--stride', '2', '--topk', '3']
+    assert tool.main(args) == 0
+
+    cache = PseudoLabelCache(out, expected=dict(stride=2, topk=3, teachers=dict(
+        human=dict(label_space='test-brightness', threshold=100.),
+        scene=dict(label_space='test-color-hist', num_classes=8))))
+    assert sorted(cache.keys()) == sorted([CLIP_A, CLIP_B])
+
+    # Stored values are the teachers' outputs on the 224-short-side frames.
+    import decord
+    num_frames, frame_shape = video_info(CLIP_A)
+    entry = cache.read(CLIP_A)
+    np.testing.assert_array_equal(entry.frame_inds, np.arange(0, num_frames, 2))
+    assert entry.human_mask.shape[1:] == mask_size(frame_shape, 64) == (64, 115)
+    # Frame 24: decord's seeking get_batch([0, 2, ..., 30]) returns another
+    # frame there on this AVI; reading frames 0..24 in order is exact.
+    reader = decord.VideoReader(osp.join(VIDEOS, CLIP_A), num_threads=1)
+    frame = reader.get_batch(list(range(25))).asnumpy()[24:]
+    batch = torch.from_numpy(tool.resize_short_side(frame, 224))
+    batch = batch.permute(0, 3, 1, 2).float()
+    np.testing.assert_array_equal(
+        entry.human_mask[12],
+        downsample_masks(BrightnessHumanTeacher()(batch), (64, 115))[0])
+    top = ColorHistSceneTeacher()(batch)[0].topk(3)
+    np.testing.assert_array_equal(entry.scene_topk_idx[12], top.indices)
+    assert 0.05 < entry.human_mask.mean() < 0.95  # a real, non-trivial mask
+
+    # Resume: only the deleted entry is extracted again.
+    path_a, path_b = cache.entry_path(CLIP_A), cache.entry_path(CLIP_B)
+    mtime_b = os.stat(path_b).st_mtime_ns
+    os.remove(path_a)
+    assert tool.main(args) == 0
+    assert cache.is_complete(CLIP_A)
+    assert os.stat(path_b).st_mtime_ns == mtime_b
+
+    # Another teacher setting must not write into this cache.
+    with pytest.raises(ValueError, match=r'teachers\.human\.threshold'):
+        tool.main(args + ['--cfg-options',
+                          'model.teachers.human.threshold=50.0'])
+    meta = json.load(open(osp.join(out, 'meta.json')))
+    assert meta['teachers']['human']['threshold'] == 100.
+
+
+def test_extract_tool_skips_undecodable_video_and_fails(tmp_path, real_clips):
+    tool = load_tool()
+    videos = tmp_path / 'videos'
+    videos.mkdir()
+    os.symlink(osp.join(VIDEOS, CLIP_B), videos / CLIP_B)
+    (videos / 'broken.mp4').write_bytes(b'\x00not a video' * 64)
+    ann = tmp_path / 'with_broken.txt'
+    ann.write_text(f'broken.mp4 0\n{CLIP_B} 0\n')
+    cfg = _write_config(tmp_path, [CLIP_B])
+    out = str(tmp_path / 'cache')
+    assert tool.main([cfg, '--out', out, '--ann-file', str(ann), '--stride',
+                      '8', '--cfg-options',
+                      f'train_dataloader.dataset.data_prefix.video={videos}']) == 1
+    assert list(PseudoLabelCache(out).keys()) == [CLIP_B]
+
+
+def test_pack_checks_alignment_and_packs_plain_samples(tmp_path):
+    cache = PseudoLabelCache.create(str(tmp_path), META)
+    cache.write('clip.mp4', random_entry(np.random.default_rng(3)))
+    results = LoadPseudoLabels(str(tmp_path))(dict(
+        filename='/data/clip.mp4', frame_inds=np.array([0, 4]),
+        img_shape=(56, 104), imgs=np.zeros((2, 3, 56, 104), np.float32),
+        label=1))
+    pack = TRANSFORMS.build(dict(type='PackKINetInputs'))
+    sample = pack(dict(results))['data_samples']
+    assert sample.pseudo_scene_prob.dtype == torch.float32
+    assert sample.pseudo_scene_idx.shape == (2, 3)
+
+    # A resize after LoadPseudoLabels would misalign the mask: refused.
+    with pytest.raises(ValueError, match='after every crop/resize/flip'):
+        pack(dict(results, img_shape=(224, 224)))
+
+    # Without pseudo labels (online teachers) it packs like PackActionInputs.
+    plain = pack(dict(imgs=np.zeros((2, 3, 8, 8), np.float32), label=1,
+                      img_shape=(8, 8)))['data_samples']
+    assert 'pseudo_human_mask' not in plain and plain.gt_label.item() == 1
