@@ -14,9 +14,14 @@ fails without it.
    pickles its statistics methods through ``builtins.getattr``; instead of the
    real ``getattr`` (which would let a pickle reach any attribute, and so run
    code) we register a stand-in that only returns those methods.
-3. ``DecordInit`` reads the video into memory before decord opens it, so a
-   corrupt or truncated file fails with decord's bare ``Invalid data found when
-   processing input``, naming no file. We re-raise that error with the path.
+3. ``DecordInit`` hands decord the video's bytes, not its path, so a corrupt
+   file fails with decord's ``Error reading 4096 bytes...``, naming no file.
+   We re-raise it as :class:`VideoReadError` with the path.
+4. ``mmengine==0.10.7`` assumes one GPU per rank: ``init_dist('pytorch')``
+   calls ``torch.cuda.set_device`` and the Runner wraps the model in DDP with
+   ``device_ids=[LOCAL_RANK]``, so multi-process training on CPUs (gloo) fails
+   with "Found no NVIDIA driver". Without CUDA we skip ``set_device`` and drop
+   ``device_ids`` for CPU modules, which is what DDP requires for them.
 """
 import functools
 import sys
@@ -69,7 +74,11 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
     so the weights-only unpickler resolves that global to this function.
     """
     from mmengine.logging import HistoryBuffer
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+
+    # Building a buffer registers the default methods (min, max, ...), which a
+    # fresh process that loads a checkpoint before logging anything lacks.
+    statistics_methods = HistoryBuffer()._statistics_methods
+    if obj is HistoryBuffer and name in statistics_methods:
         return getattr(obj, name)
     raise RuntimeError(
         f'Refusing getattr({obj!r}, {name!r}) while loading a checkpoint: '
@@ -104,7 +113,7 @@ def name_unreadable_videos() -> None:
     """Make ``DecordInit`` errors name the video they failed on.
 
     A missing file already does (``FileNotFoundError`` carries the path); a
-    file decord cannot parse raises :class:`VideoReadError` with the path.
+    file decord cannot open raises :class:`VideoReadError` with the path.
     """
     from mmaction.datasets.transforms.loading import DecordInit
     get_video_reader = DecordInit._get_video_reader
@@ -125,8 +134,35 @@ def name_unreadable_videos() -> None:
     DecordInit._get_video_reader = _get_video_reader
 
 
+def allow_cpu_distributed() -> None:
+    """Let MMEngine's ``pytorch`` launcher and DDP wrapper run on CPU-only ranks."""
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model.wrappers import MMDistributedDataParallel
+    if getattr(dist_utils._init_dist_pytorch, '_kinet_cpu', False):
+        return
+    init_with_gpu = dist_utils._init_dist_pytorch
+    ddp_init = MMDistributedDataParallel.__init__
+
+    @functools.wraps(init_with_gpu)
+    def init_dist_pytorch(backend, init_backend='torch', **kwargs) -> None:
+        if torch.cuda.is_available() or init_backend != 'torch':
+            return init_with_gpu(backend, init_backend=init_backend, **kwargs)
+        torch.distributed.init_process_group(backend=backend, **kwargs)
+
+    @functools.wraps(ddp_init)
+    def init_ddp(self, module, *args, **kwargs) -> None:
+        if not any(p.is_cuda for p in module.parameters()):
+            kwargs.pop('device_ids', None)
+        ddp_init(self, module, *args, **kwargs)
+
+    init_dist_pytorch._kinet_cpu = True
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+    MMDistributedDataParallel.__init__ = init_ddp
+
+
 def apply_all() -> None:
     """Apply every shim; safe to call more than once."""
     patch_missing_drn()
     allow_runner_checkpoints()
     name_unreadable_videos()
+    allow_cpu_distributed()

@@ -1,0 +1,41 @@
+"""tools/export_deploy.py: no auxiliary heads or teachers, same predictions."""
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+from mmaction.registry import DATASETS, MODELS
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.runner import load_checkpoint
+
+CONFIG = 'configs/kinet/kinet_r18_1x1x3_realclips-cpu.py'
+
+
+def test_exported_model_predicts_like_the_full_one(tmp_path, real_clips):
+    cfg = Config.fromfile(CONFIG)
+    full = MODELS.build(cfg.model)
+    full.init_weights()
+    checkpoint = tmp_path / 'epoch_1.pth'
+    torch.save(dict(meta=dict(epoch=1), state_dict=full.state_dict()), checkpoint)
+
+    out = tmp_path / 'deploy'
+    subprocess.run([sys.executable, 'tools/export_deploy.py', CONFIG,
+                    str(checkpoint), str(out)], check=True)
+    deployed_cfg = Config.fromfile(str(out / (Path(CONFIG).stem + '_deploy.py')))
+    assert not {'human_head', 'scene_head', 'teachers'} & set(deployed_cfg.model)
+    deployed = MODELS.build(deployed_cfg.model)
+    load_checkpoint(deployed, str(out / 'epoch_1_deploy.pth'), strict=True)
+    assert len(deployed.aux_heads) == 0 and len(deployed.teachers) == 0
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(deployed) < count(full)
+
+    full.eval()
+    deployed.eval()
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    for index in range(len(dataset)):
+        batch = pseudo_collate([dataset[index]])
+        with torch.no_grad():
+            expected = full.test_step(batch)[0].pred_score
+            scores = deployed.test_step(batch)[0].pred_score
+        torch.testing.assert_close(scores, expected)
