@@ -136,6 +136,8 @@ def name_unreadable_videos() -> None:
 
 def allow_cpu_distributed() -> None:
     """Let MMEngine's ``pytorch`` launcher and DDP wrapper run on CPU-only ranks."""
+    from mmengine.device import (is_mlu_available, is_musa_available,
+                                 is_npu_available)
     from mmengine.dist import utils as dist_utils
     from mmengine.model.wrappers import MMDistributedDataParallel
     if getattr(dist_utils._init_dist_pytorch, '_kinet_cpu', False):
@@ -145,7 +147,9 @@ def allow_cpu_distributed() -> None:
 
     @functools.wraps(init_with_gpu)
     def init_dist_pytorch(backend, init_backend='torch', **kwargs) -> None:
-        if torch.cuda.is_available() or init_backend != 'torch':
+        accelerated = torch.cuda.is_available() or is_npu_available() or \
+            is_mlu_available() or is_musa_available()
+        if accelerated or init_backend != 'torch':
             return init_with_gpu(backend, init_backend=init_backend, **kwargs)
         torch.distributed.init_process_group(backend=backend, **kwargs)
 

@@ -39,7 +39,6 @@ default_hooks = dict(
     logger=dict(interval=1),
     checkpoint=dict(interval=1, max_keep_ckpts=3))
 
-# gloo also runs on CPUs (nccl is faster on GPUs). MMEngine 0.10.7's pytorch
-# and slurm launchers call torch.cuda.set_device, so multi-process runs
-# (tools/dist_*.sh, tools/slurm_*.sh) still need GPUs.
+# gloo also runs on CPUs (nccl is faster on GPUs): with kinet_mm's compat shim
+# tools/dist_*.sh runs CPU ranks; MMEngine's slurm launcher still needs GPUs.
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
