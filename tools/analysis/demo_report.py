@@ -92,8 +92,8 @@ def scene_names(label_space: str, num_classes: int) -> Sequence[str]:
 
 def top3(probs: torch.Tensor, names: Sequence[str]) -> str:
     values, indices = probs.topk(3)
-    return ', '.join(f'{names[i]} {v:.2f}' for v, i in zip(values.tolist(),
-                                                          indices.tolist()))
+    return '\n'.join(f'{names[i]} {v:.3f}' for v, i in zip(values.tolist(),
+                                                           indices.tolist()))
 
 
 def overlay(ax, frame: np.ndarray, mask: np.ndarray, title: str) -> None:
@@ -129,15 +129,17 @@ def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str) -> List[Dict]:
         clip = osp.basename(dataset.get_data_info(index)['filename'])
         label = int(sample[0].gt_label)
         predicted = int(action.argmax())
-        fig, axes = plt.subplots(1, 3, figsize=(10, 3.9))
+        fig, axes = plt.subplots(1, 3, figsize=(11, 5))
         axes[0].imshow(frame)
         axes[0].set_title(f'{clip}\ntrue: {classes[label]}\npredicted: '
                           f'{classes[predicted]} ({action.max():.2f})', fontsize=9)
         axes[0].axis('off')
         overlay(axes[1], frame, teacher_mask[middle].numpy(),
-                'teacher human mask\n' + top3(teacher_scene[middle], names))
+                'teacher: human mask, top-3 scene\n' +
+                top3(teacher_scene[middle], names))
         overlay(axes[2], frame, student['human'][middle].numpy(),
-                'student human mask\n' + top3(student['scene'][middle], names))
+                'student: human mask, top-3 scene\n' +
+                top3(student['scene'][middle], names))
         fig.tight_layout()
         png = f'val_{osp.splitext(clip)[0]}.png'
         fig.savefig(osp.join(out_dir, png), dpi=100)
@@ -154,7 +156,7 @@ def write_markdown(path: str, metrics: Dict, rows: List[Dict], cfg: Config) -> N
         f'Teachers: {teachers}.', '',
         '| metric | value |', '| --- | --- |',
         *(f'| {k} | {v:.4f} |' for k, v in metrics.items()
-          if isinstance(v, float)), '',
+          if k.startswith('acc/')), '',
         '![loss curves](loss_curves.png)', '',
         '| clip | true | predicted | teacher vs student |', '| --- | --- | --- | --- |',
         *(f'| {r["clip"]} | {r["true"]} | {r["predicted"]} | ![]({r["png"]}) |'
