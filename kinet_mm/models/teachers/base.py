@@ -21,6 +21,8 @@ class BaseTeacher(BaseModule, metaclass=ABCMeta):
         mean (Sequence[float]): Per-channel RGB mean the network expects,
             on the 0-255 scale.
         std (Sequence[float]): Per-channel RGB std, on the 0-255 scale.
+        rgb_input (bool): Whether the network takes RGB (else BGR) channels.
+            Defaults to True.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -31,8 +33,10 @@ class BaseTeacher(BaseModule, metaclass=ABCMeta):
     def __init__(self,
                  mean: Sequence[float] = (123.675, 116.28, 103.53),
                  std: Sequence[float] = (58.395, 57.12, 57.375),
+                 rgb_input: bool = True,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        self.rgb_input = rgb_input
         self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1), False)
         self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1), False)
 
@@ -56,8 +60,10 @@ class BaseTeacher(BaseModule, metaclass=ABCMeta):
             frames (Tensor): RGB frames, ``(B, 3, H, W)``, values in [0, 255].
 
         Returns:
-            Tensor: ``(B, 3, H, W)`` normalized frames.
+            Tensor: ``(B, 3, H, W)`` normalized frames (BGR if not ``rgb_input``).
         """
+        if not self.rgb_input:
+            frames = frames.flip(1)
         return (frames - self.mean) / self.std
 
     @torch.no_grad()

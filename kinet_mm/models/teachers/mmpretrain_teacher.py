@@ -52,8 +52,8 @@ class MMPretrainSceneTeacher(BaseTeacher):
         check_checkpoint(checkpoint)
         cfg = load_teacher_config(config, cfg_options)
         mean, std, rgb_input = read_normalization(cfg)
-        super().__init__(mean=mean, std=std, init_cfg=init_cfg)
-        self.rgb_input = rgb_input
+        super().__init__(mean=mean, std=std, rgb_input=rgb_input,
+                         init_cfg=init_cfg)
         self.label_space = label_space
         self.input_size = tuple(input_size) if input_size else None
         if out_indices is not None:
@@ -67,11 +67,8 @@ class MMPretrainSceneTeacher(BaseTeacher):
         self.freeze()
 
     def normalize(self, frames: Tensor) -> Tensor:
-        """Resize and normalize RGB frames (flipped to BGR for a BGR model)."""
-        frames = resize_frames(frames, self.input_size)
-        if not self.rgb_input:
-            frames = frames.flip(1)
-        return super().normalize(frames)
+        """Resize, then normalize as :meth:`BaseTeacher.normalize`."""
+        return super().normalize(resize_frames(frames, self.input_size))
 
     def predict_frames(self, frames: Tensor) -> Tensor:
         """Scene probabilities of raw frames.

@@ -46,8 +46,8 @@ class MMSegHumanTeacher(BaseTeacher):
         check_checkpoint(checkpoint)
         cfg = load_teacher_config(config, cfg_options)
         mean, std, rgb_input = read_normalization(cfg)
-        super().__init__(mean=mean, std=std, init_cfg=init_cfg)
-        self.rgb_input = rgb_input
+        super().__init__(mean=mean, std=std, rgb_input=rgb_input,
+                         init_cfg=init_cfg)
         self.segmentor = build_in_scope(cfg.model, MMSEG_MODELS)
         head = self.segmentor.decode_head
         if head.out_channels != head.num_classes:
@@ -61,12 +61,6 @@ class MMSegHumanTeacher(BaseTeacher):
         self.checkpoint = checkpoint
         load_strict_checkpoint(self.segmentor, checkpoint, config)
         self.freeze()
-
-    def normalize(self, frames: Tensor) -> Tensor:
-        """Normalize RGB frames, flipped to BGR for a BGR-trained segmentor."""
-        if not self.rgb_input:
-            frames = frames.flip(1)
-        return super().normalize(frames)
 
     def predict_frames(self, frames: Tensor) -> Tensor:
         """Human masks of raw frames.
