@@ -2,7 +2,7 @@
 # Create (or reuse) .venv/ with the pinned, verified OpenMMLab stack and kinet_mm.
 #
 # Idempotent: a second run with nothing changed only re-checks the imports (seconds).
-# The one slow step, building mmcv 2.1.0 with compiled ops (~11 min on 2 cores),
+# The one slow step, building mmcv 2.1.0 with compiled ops (11-30 min on 2 cores),
 # caches its wheel in $KINET_WHEEL_CACHE, so a rebuilt venv reuses it.
 #
 # Usage: bash tools/setup_env.sh            (from anywhere)
@@ -47,7 +47,7 @@ build_mmcv() {
   # torch>=2.10 headers need C++20 while mmcv's setup.py hard-codes -std=c++17.
   local tmp
   tmp="$(mktemp -d)"
-  log "building mmcv $MMCV_VERSION with ops (about 11 minutes on 2 cores)"
+  log "building mmcv $MMCV_VERSION with ops (11-30 minutes on 2 cores)"
   "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$tmp"
   tar -xzf "$tmp"/mmcv-"$MMCV_VERSION".tar.gz -C "$tmp"
   sed -i 's/-std=c++17/-std=c++20/g' "$tmp/mmcv-$MMCV_VERSION/setup.py"
