@@ -12,9 +12,13 @@ SHARED = Path(os.environ.get('KINET_SHARED', REPO_ROOT.parent / 'shared'))
 REAL_CLIPS = SHARED / 'data' / 'real_clips'
 
 
-@pytest.fixture(autouse=True, scope='session')
+@pytest.fixture(autouse=True)
 def mmaction_scope():
-    """Build through MMAction2's registries, as its tools do."""
+    """Build through MMAction2's registries, as its tools do.
+
+    Per test: a Runner built by an earlier test (e.g. with MMEngine's scope)
+    leaves its own default scope current.
+    """
     register_all_modules(init_default_scope=True)
 
 
