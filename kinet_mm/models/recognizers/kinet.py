@@ -142,6 +142,8 @@ class KINet(Recognizer2D):
         feats, head_kwargs = self.extract_feat(inputs)
         losses = self.cls_head.loss(self._head_input(feats), data_samples,
                                     **head_kwargs)
+        if not self.aux_heads:
+            return losses
         by_branch = dict(zip(self.backbone.branch_names, feats))
         targets = self.pseudo_labels(inputs, data_samples)
         if 'human' in self.aux_heads:
