@@ -127,9 +127,21 @@ class AKGHead(BaseHead):
         Returns:
             Tensor: ``(G, N, N)``; row ``a`` holds the edges pointing to node a.
         """
-        num_segs = nodes.shape[1] // self.num_branches
-        graph = self.relation_scores(nodes, nodes).softmax(dim=-1)
-        return graph * self.edge_mask(num_segs, nodes.device)
+        return self.graph_rows(nodes, nodes, nodes.shape[1] // self.num_branches)
+
+    def graph_rows(self, queries: Tensor, nodes: Tensor, num_segs: int) -> Tensor:
+        """Rows of the masked graph for the first ``Q`` nodes (eqs. 4-5).
+
+        Args:
+            queries (Tensor): ``(G, Q, d)``, the first ``Q`` of ``nodes``.
+            nodes (Tensor): ``(G, num_branches * num_segs, d)``, action first.
+            num_segs (int): Segments per branch.
+
+        Returns:
+            Tensor: ``(G, Q, num_branches * num_segs)``.
+        """
+        rows = self.relation_scores(queries, nodes).softmax(dim=-1)
+        return rows * self.edge_mask(num_segs, nodes.device)[:queries.shape[1]]
 
     def pool(self, feats: Sequence[Tensor], num_segs: int) -> Tensor:
         """Average-pool each branch map into segment vectors.
@@ -177,8 +189,7 @@ class AKGHead(BaseHead):
         nodes, projected = nodes.flatten(1, 2), projected.flatten(1, 2)
         # Only the action nodes are classified, so only their graph rows are built
         # (the mask never removes an edge that points to an action node).
-        action_rows = self.relation_scores(nodes[:, :size], nodes).softmax(dim=-1)
-        action_rows = action_rows * self.edge_mask(size, nodes.device)[:size]
+        action_rows = self.graph_rows(nodes[:, :size], nodes, size)
         z_action = F.relu(action_rows @ projected)  # (G, size, d)
         scores = self.fc_cls(self.dropout(z_action))
         scores = scores.view(num_views, -1, self.num_classes)

@@ -178,14 +178,20 @@ class KINet(Recognizer2D):
         by_branch = dict(zip(self.backbone.branch_names, feats))
         outputs = {}
         if 'human' in self.aux_heads:
-            logits = self.aux_heads['human']([by_branch['human']])
-            logits = F.interpolate(logits, size=inputs.shape[-2:], mode='bilinear',
-                                   align_corners=False)
+            logits = self.human_logits(by_branch['human'], inputs.shape[-2:])
             outputs['human'] = logits.softmax(dim=1)[:, 1]
         if 'scene' in self.aux_heads:
-            pooled = by_branch['scene'].mean(dim=(2, 3))
-            outputs['scene'] = self.aux_heads['scene']((pooled, )).softmax(dim=1)
+            outputs['scene'] = self.scene_logits(by_branch['scene']).softmax(dim=1)
         return outputs
+
+    def human_logits(self, human_map: Tensor, size: torch.Size) -> Tensor:
+        """Human decoder logits ``(N * num_segs, 2, *size)``, bilinearly resized."""
+        logits = self.aux_heads['human']([human_map])
+        return F.interpolate(logits, size=size, mode='bilinear', align_corners=False)
+
+    def scene_logits(self, scene_map: Tensor) -> Tensor:
+        """Scene logits of the globally pooled scene map."""
+        return self.aux_heads['scene']((scene_map.mean(dim=(2, 3)), ))
 
     def human_loss(self, human_map: Tensor, target: Tensor) -> Tensor:
         """Per-pixel cross entropy of the human decoder.
@@ -194,10 +200,8 @@ class KINet(Recognizer2D):
             human_map (Tensor): ``(N * num_segs, d, H', W')`` human branch map.
             target (Tensor): ``(N * num_segs, h, w)`` long mask.
         """
-        logits = self.aux_heads['human']([human_map])
-        logits = F.interpolate(logits, size=target.shape[-2:], mode='bilinear',
-                               align_corners=False)
-        return self.loss_human(logits, target)
+        return self.loss_human(self.human_logits(human_map, target.shape[-2:]),
+                               target)
 
     def scene_loss(self, scene_map: Tensor, target: Tensor) -> Tensor:
         """Cross entropy of the scene classifier, one term per segment, averaged.
@@ -207,9 +211,7 @@ class KINet(Recognizer2D):
             target (Tensor): ``(N * num_segs, )`` labels or
                 ``(N * num_segs, num_scene_classes)`` probabilities.
         """
-        pooled = scene_map.mean(dim=(2, 3))
-        logits = self.aux_heads['scene']((pooled, ))
-        return self.loss_scene(logits, target)
+        return self.loss_scene(self.scene_logits(scene_map), target)
 
     def pseudo_labels(self, inputs: Tensor,
                       data_samples: SampleList) -> Dict[str, Tensor]:
