@@ -37,7 +37,6 @@ import hashlib
 import json
 import os
 import os.path as osp
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -48,12 +47,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..utils.io import TMP_PREFIX, atomic_write
+
 FORMAT_VERSION = 1
 META_FILE = 'meta.json'
 ENTRY_SUFFIX = '.npz'
 #: Fields of ``meta.json`` that do not identify the pseudo labels' content.
 INFO_KEY = 'info'
-_TMP_PREFIX = '.tmp-'
 
 
 class CorruptEntryError(ValueError):
@@ -195,58 +195,6 @@ def _read_meta(path: str) -> Dict:
     except json.JSONDecodeError as err:
         raise ValueError(f'{path} is corrupt ({err}); re-extract the cache.'
                          ) from err
-
-
-# ----------------------------------------------------------------------------
-# Atomic writes
-# ----------------------------------------------------------------------------
-
-
-def _fsync_dir(path: str) -> None:
-    """Persist a rename in ``path`` (no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _file_mode() -> int:
-    """Mode of a newly created file under the process umask (e.g. 0o644)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def atomic_write(path: str, write_fn) -> None:
-    """Write ``path`` so that it is either complete or absent, never partial.
-
-    ``write_fn(fileobj)`` writes into a temporary file in the same directory
-    (so the final rename stays on one filesystem and is atomic); the file is
-    fsynced, then renamed over ``path``. On any error the temporary file is
-    removed and the error re-raised.
-    """
-    dirname, basename = osp.split(osp.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(
-        prefix=f'{_TMP_PREFIX}{basename}.', dir=dirname)
-    try:
-        # mkstemp creates 0600 files; entries are shared like ordinary files.
-        os.fchmod(fd, _file_mode())
-        with os.fdopen(fd, 'wb') as fileobj:
-            write_fn(fileobj)
-            fileobj.flush()
-            os.fsync(fileobj.fileno())
-        os.replace(tmp_path, path)
-    except BaseException:
-        if osp.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
-    _fsync_dir(dirname)
 
 
 # ----------------------------------------------------------------------------
@@ -574,7 +522,7 @@ class PseudoLabelCache:
         removed = 0
         for name in os.listdir(self.root):
             # mkstemp names are '<prefix><entry name>.<random, dot-free>'
-            if (name.startswith(_TMP_PREFIX) and name[len(_TMP_PREFIX):].rsplit(
+            if (name.startswith(TMP_PREFIX) and name[len(TMP_PREFIX):].rsplit(
                     '.', 1)[0] in wanted):
                 os.remove(osp.join(self.root, name))
                 removed += 1

@@ -1,0 +1,3 @@
+from .io import TMP_PREFIX, atomic_write
+
+__all__ = ['TMP_PREFIX', 'atomic_write']
