@@ -121,7 +121,7 @@ def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str) -> List[Dict]:
         with torch.no_grad():
             action = model.predict(inputs, sample)[0].pred_score
             student = model.predict_auxiliary(inputs)
-            frames = model._raw_frames(inputs)
+            frames = model.rgb_frames(inputs)
             teacher_mask = teachers['human'](frames).float()
             teacher_scene = teachers['scene'](frames)
         middle = frames.shape[0] // 2

@@ -8,6 +8,8 @@ from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from torch import Tensor
 
+from ...utils.frames import preprocessed_to_rgb
+
 TEACHER_PREFIX = 'teachers.'
 BRANCH_PSEUDO_LABEL_KEYS = dict(
     human=('pseudo_human_mask', ),
@@ -222,7 +224,7 @@ class KINet(Recognizer2D):
             ``(N * num_segs, )`` labels or ``(N * num_segs, K)`` probabilities.
         """
         if self.pseudo_label_source == 'online':
-            frames = self._raw_frames(inputs)
+            frames = self.rgb_frames(inputs)
             targets = {name: self.teachers[name](frames) for name in self.aux_heads}
         else:
             targets = {name: self._cached_targets(name, data_samples)
@@ -234,14 +236,10 @@ class KINet(Recognizer2D):
             targets['scene'] = self._scene_target_from_probs(targets['scene'])
         return targets
 
-    def _raw_frames(self, inputs: Tensor) -> Tensor:
-        """Undo the data preprocessor's normalisation: ``(N * S, 3, H, W)`` in 0-255."""
-        frames = inputs.flatten(0, 1)
-        preprocessor = self.data_preprocessor
-        if getattr(preprocessor, '_enable_normalize', False):
-            frames = frames * preprocessor.std.view(1, 3, 1, 1) + \
-                preprocessor.mean.view(1, 3, 1, 1)
-        return frames
+    def rgb_frames(self, inputs: Tensor) -> Tensor:
+        """The preprocessed inputs ``(N, num_segs, 3, H, W)`` back as 0-255 RGB
+        frames ``(N * num_segs, 3, H, W)``: what the teachers see."""
+        return preprocessed_to_rgb(inputs, self.data_preprocessor)
 
     def _downsample_mask(self, mask: Tensor, input_size: torch.Size) -> Tensor:
         size = [s // self.human_mask_stride for s in input_size]
