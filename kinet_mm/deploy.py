@@ -10,8 +10,9 @@ from typing import Dict, Tuple
 from mmengine.config import Config
 
 #: Model config keys and state-dict prefixes that inference never uses.
-TRAIN_ONLY_MODEL_KEYS = ('human_head', 'scene_head', 'teachers')
-TRAIN_ONLY_PREFIXES = ('aux_heads.', 'teachers.')
+TRAIN_ONLY_MODEL_KEYS = ('human_head', 'scene_head', 'teachers',
+                         'pseudo_labeler', 'pseudo_label_source')
+TRAIN_ONLY_PREFIXES = ('aux_heads.', 'pseudo_labeler.')
 
 
 def deploy_config(cfg: Config) -> Config:

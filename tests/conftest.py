@@ -1,15 +1,13 @@
-"""Shared pytest setup: MMAction2's registries and default scope, data paths."""
-import os
-from pathlib import Path
+"""Shared pytest setup: MMAction2's registries and default scope, data paths.
 
+Helpers shared by several test files live in ``tests/fixtures/`` (paths,
+stand-in teachers); the fixtures here are what pytest injects.
+"""
 import pytest
+from fixtures import REAL_CLIPS
 from mmaction.utils import register_all_modules
 
 import kinet_mm  # noqa: F401  (shims + registration before any test imports)
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get('KINET_SHARED', REPO_ROOT.parent / 'shared'))
-REAL_CLIPS = SHARED / 'data' / 'real_clips'
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +21,7 @@ def mmaction_scope():
 
 
 @pytest.fixture(scope='session')
-def real_clips() -> Path:
+def real_clips():
     """The shared real action clips (``../shared/data/real_clips``)."""
     if not (REAL_CLIPS / 'train.txt').is_file():
         pytest.fail(f'real clips not found at {REAL_CLIPS}; set KINET_SHARED')

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import kinet_mm  # noqa: F401
-from kinet_mm.models.necks import CrossBranchIntegration
+from kinet_mm.models.common import CrossBranchIntegration
 
 SHAPE = (4, 6, 5, 5)  # (N * num_segs, C, H, W)
 

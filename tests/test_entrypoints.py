@@ -11,12 +11,12 @@ import os
 import os.path as osp
 import pickle
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import mmaction
 import pytest
+from fixtures import REPO_ROOT, run_command
 from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -25,7 +25,6 @@ from mmengine.runner import CheckpointLoader
 import kinet_mm  # noqa: F401  (weights-only loading of Runner checkpoints)
 from kinet_mm.compat import VideoReadError
 
-REPO = Path(__file__).resolve().parents[1]
 CONFIG = 'configs/tsn/tsn_r50_1x1x3_realclips-cpu.py'
 MMACTION_TRAIN = Path(mmaction.__file__).parent / '.mim' / 'tools' / 'train.py'
 MIM = Path(sys.executable).parent / 'mim'
@@ -41,30 +40,11 @@ ITERS_PER_EPOCH = 2
 @pytest.fixture(scope='module', autouse=True)
 def real_clips():
     """Fail clearly, not deep in a Runner, when the clips are not there."""
-    # The config's default; KINET_SHARED may be absolute or relative to REPO.
-    root = REPO / os.environ.get('KINET_SHARED', '../shared') / 'data/real_clips'
+    # The config's default; KINET_SHARED may be absolute or relative to REPO_ROOT.
+    root = REPO_ROOT / os.environ.get('KINET_SHARED', '../shared') / 'data/real_clips'
     assert (root / 'train.txt').is_file(), (
         f'no real clips in {root}: set KINET_SHARED to the shared folder')
 
-
-def run(*args, ok: bool = True) -> str:
-    """Run a command from the repository root; return stdout and stderr."""
-    # One OpenMP thread: on a busy 2-core machine, spinning OpenMP threads
-    # make a ResNet step several times slower.
-    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'))
-    result = subprocess.run([str(arg) for arg in args],
-                            cwd=REPO,
-                            env=env,
-                            stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT,
-                            text=True,
-                            errors='replace',  # decord logs raw video bytes
-                            timeout=600)
-    if ok:
-        assert result.returncode == 0, result.stdout[-6000:]
-    else:
-        assert result.returncode != 0, result.stdout[-6000:]
-    return result.stdout
 
 
 def trained_epochs(log: str) -> set:
@@ -83,12 +63,12 @@ def check_train_then_resume(train_cmd: list, work_dir: Path,
 
     Returns the log of the first run.
     """
-    first_log = run(*train_cmd, '--work-dir', work_dir, '--cfg-options',
+    first_log = run_command(*train_cmd, '--work-dir', work_dir, '--cfg-options',
                     'train_cfg.max_epochs=1', *SMALL)
     assert trained_epochs(first_log) == {1}
     assert load_meta(work_dir / 'epoch_1.pth')['iter'] == ITERS_PER_EPOCH
 
-    resumed_log = run(*train_cmd, '--work-dir', work_dir, *resume_args,
+    resumed_log = run_command(*train_cmd, '--work-dir', work_dir, *resume_args,
                       '--cfg-options', 'train_cfg.max_epochs=2', *SMALL)
     assert f'resumed epoch: 1, iter: {ITERS_PER_EPOCH}' in resumed_log
     assert trained_epochs(resumed_log) == {2}  # epoch 1 is not trained again
@@ -117,7 +97,7 @@ def test_our_tools_train_resume_and_test(work_dir, tmp_path):
     ]
 
     dump = tmp_path / 'predictions.pkl'
-    log = run(sys.executable, 'tools/test.py', CONFIG,
+    log = run_command(sys.executable, 'tools/test.py', CONFIG,
               work_dir / 'epoch_2.pth', '--work-dir', tmp_path / 'test',
               '--dump', dump)
     assert re.search(r'acc/top1: \d', log)
@@ -145,7 +125,7 @@ def test_mim_train_and_resume(work_dir):
 
 def test_data_root_follows_kinet_shared(monkeypatch):
     monkeypatch.setenv('KINET_SHARED', '/elsewhere/shared')
-    cfg = Config.fromfile(REPO / CONFIG)
+    cfg = Config.fromfile(REPO_ROOT / CONFIG)
     dataset = cfg.train_dataloader.dataset
     assert dataset.ann_file == '/elsewhere/shared/data/real_clips/train.txt'
     assert dataset.data_prefix.video == '/elsewhere/shared/data/real_clips/videos'
@@ -172,7 +152,7 @@ def bad_videos(tmp_path):
     ('corrupt_clip.mp4', VideoReadError),
 ])
 def test_bad_video_error_names_file(bad_videos, monkeypatch, video, error):
-    monkeypatch.chdir(REPO)
+    monkeypatch.chdir(REPO_ROOT)
     ann_file = bad_videos(video)
     dataset_cfg = Config.fromfile(CONFIG).test_dataloader.dataset
     dataset_cfg.update(
@@ -186,7 +166,7 @@ def test_bad_video_error_names_file(bad_videos, monkeypatch, video, error):
 
 def test_bad_video_fails_training_naming_file(bad_videos):
     ann_file = bad_videos('corrupt_clip.mp4')
-    log = run(
+    log = run_command(
         sys.executable,
         'tools/train.py',
         CONFIG,

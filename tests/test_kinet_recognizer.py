@@ -5,38 +5,12 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
+import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
+
 import kinet_mm  # noqa: F401
-from kinet_mm.models.teachers import BaseTeacher
+from kinet_mm.pseudo_labels.fields import SCENE_IDX, SCENE_PROB
 
 NUM_CLASSES, SEGS, SIZE = 4, 3, 64
-
-
-@MODELS.register_module(force=True)
-class BrightnessHumanTeacher(BaseTeacher):
-    """Test teacher: pixels brighter than the frame mean are 'human'."""
-
-    label_space = 'test-human'
-
-    def __init__(self):
-        super().__init__()
-        self.probe = torch.nn.Conv2d(3, 3, 1)  # a parameter and a BN to watch
-        self.norm = torch.nn.BatchNorm2d(3)
-        self.freeze()
-
-    def predict_frames(self, frames):
-        self.norm(self.probe(self.normalize(frames)))
-        gray = frames.mean(dim=1)
-        return (gray > gray.mean(dim=(1, 2), keepdim=True)).long()
-
-
-@MODELS.register_module(force=True)
-class ColorSceneTeacher(BaseTeacher):
-    """Test teacher: a softmax over the mean colour, 3 'scenes'."""
-
-    label_space = 'test-scene'
-
-    def predict_frames(self, frames):
-        return frames.mean(dim=(2, 3)).div(10).softmax(dim=1)
 
 
 def model_cfg(**overrides):
@@ -54,8 +28,8 @@ def model_cfg(**overrides):
         scene_head=dict(type='LinearClsHead',
         _scope_='mmpretrain', num_classes=3,
                         in_channels=512),
-        teachers=dict(human=dict(type='BrightnessHumanTeacher'),
-                      scene=dict(type='ColorSceneTeacher')),
+        teachers=dict(human=dict(type='_TestBrightnessHumanTeacher'),
+                      scene=dict(type='_TestMeanColorSceneTeacher')),
         data_preprocessor=dict(type='ActionDataPreprocessor',
                                mean=[123.675, 116.28, 103.53],
                                std=[58.395, 57.12, 57.375], format_shape='NCHW'))
@@ -125,7 +99,7 @@ def test_teachers_get_no_gradient_and_stay_in_eval_mode():
     assert all(p.grad is None and not p.requires_grad
                for p in model.teachers.parameters())
     torch.testing.assert_close(teacher.norm.running_mean, stats)
-    assert model.backbone.aux_branches['human']['layer3'][0].conv1.conv.weight.grad \
+    assert model.backbone.aux_branches['human'].layer3[0].conv1.conv.weight.grad \
         is not None
 
 
@@ -142,7 +116,8 @@ def test_predict_never_runs_aux_heads_or_teachers():
 
 
 def test_cached_pseudo_labels_are_used_without_teachers():
-    model = build(pseudo_label_source='cache', scene_target='soft')
+    model = build(pseudo_labeler=dict(type='CachedPseudoLabeler',
+                                      scene_target='soft'))
     raw = batch()
     for sample in raw['data_samples']:
         sample.pseudo_human_mask = torch.ones(SEGS, SIZE // 8, SIZE // 8,
@@ -159,7 +134,7 @@ def test_cached_pseudo_labels_are_used_without_teachers():
 
 def test_missing_pseudo_labels_name_the_fix():
     with pytest.raises(ValueError, match='need a teacher for each auxiliary head'):
-        build(teachers=dict(human=dict(type='BrightnessHumanTeacher')))
+        build(teachers=dict(human=dict(type='_TestBrightnessHumanTeacher')))
     model = build(pseudo_label_source='cache')
     assert len(model.teachers) == 0
     data = model.data_preprocessor(batch(), training=True)
@@ -175,8 +150,8 @@ def test_aux_head_without_branch_is_rejected():
 
 
 def test_test_protocol_runs_backbone_once_per_frame():
-    model = build(test_cfg=dict(num_segs=5, max_testing_views=4))
-    model.cls_head.window_size = SEGS
+    model = build(test_cfg=dict(num_segs=5, window_size=SEGS,
+                                max_testing_views=4))
     model.eval()
     seen = []
     model.backbone.register_forward_hook(lambda m, args, out: seen.append(len(args[0])))
@@ -199,3 +174,55 @@ def test_teacher_weights_stay_out_of_checkpoints():
     fresh.load_state_dict(state, strict=True)  # teachers load their own weights
     for key, value in state.items():
         torch.testing.assert_close(fresh.state_dict()[key], value)
+
+
+def test_online_and_cached_soft_targets_are_the_same():
+    """'soft' = the teacher's top-k renormalised, whichever labeler gives it."""
+    labeler = dict(scene_target='soft', scene_topk=2)
+    online = build(pseudo_labeler=dict(type='OnlinePseudoLabeler', **labeler))
+    data = online.data_preprocessor(batch(), training=True)
+    frames = online.rgb_frames(data['inputs'])
+    probs = online.teachers['scene'](frames)  # (6, 3), mean-colour softmax
+    online_targets = online.pseudo_labels(data['inputs'], data['data_samples'])
+
+    cached = build(pseudo_labeler=dict(type='CachedPseudoLabeler',
+                                       scene_target='soft'))
+    top = probs.topk(2, dim=1)
+    for i, sample in enumerate(data['data_samples']):
+        rows = slice(i * SEGS, (i + 1) * SEGS)
+        sample.set_field(top.indices[rows], SCENE_IDX)
+        sample.set_field(top.values[rows], SCENE_PROB)
+        sample.pseudo_human_mask = torch.zeros(SEGS, 8, 8, dtype=torch.uint8)
+    cached_targets = cached.pseudo_labels(data['inputs'], data['data_samples'])
+    torch.testing.assert_close(online_targets['scene'], cached_targets['scene'])
+    # Independently: drop the smallest of the 3 probabilities, renormalise.
+    expected = probs.clone()
+    expected[torch.arange(len(probs)), probs.argmin(dim=1)] = 0
+    expected /= expected.sum(dim=1, keepdim=True)
+    torch.testing.assert_close(online_targets['scene'], expected)
+
+
+def test_rgb_frames_undo_the_preprocessor():
+    model = build()
+    raw = batch()
+    data = model.data_preprocessor(raw, training=False)
+    expected = torch.cat([video.float() for video in raw['inputs']])
+    torch.testing.assert_close(model.rgb_frames(data['inputs']), expected,
+                               rtol=0, atol=1e-4)
+
+
+def test_neck_is_refused_and_stages_behave_as_in_mmaction():
+    with pytest.raises(ValueError, match='KINet takes no neck'):
+        build(neck=dict(type='TPN', in_channels=(512, ), out_channels=512))
+    model = build().eval()
+    data = model.data_preprocessor(batch(), training=False)
+    with torch.no_grad():
+        maps, kwargs = model.extract_feat(data['inputs'], stage='backbone')
+        same, _ = model.extract_feat(data['inputs'], stage='neck')
+        scores, _ = model.extract_feat(data['inputs'], stage='head')
+    assert len(maps) == 3 and all(m.shape == (2 * SEGS, 512, 2, 2) for m in maps)
+    assert all(torch.equal(a, b) for a, b in zip(maps, same))  # no neck
+    torch.testing.assert_close(scores, model.cls_head(maps, **kwargs))
+    assert scores.shape == (2, NUM_CLASSES)
+    with pytest.raises(ValueError, match='stage must be one of'):
+        model.extract_feat(data['inputs'], stage='features')

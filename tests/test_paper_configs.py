@@ -13,6 +13,8 @@ from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 
 import kinet_mm  # noqa: F401
+from kinet_mm.analysis.inputs import synthetic_pseudo_labels
+from kinet_mm.models.teachers import BaseTeacher
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs' / 'kinet'
 PAPER_CONFIGS = sorted(
@@ -44,14 +46,6 @@ def test_every_table_row_has_a_config():
         assert any(row in name for name in names), row
 
 
-def cached_pseudo_labels(sample, segs=3, size=8):
-    sample.pseudo_human_mask = torch.randint(0, 2, (segs, size, size),
-                                             dtype=torch.uint8)
-    sample.pseudo_scene_idx = torch.randint(0, 365, (segs, 5))
-    sample.pseudo_scene_prob = torch.full((segs, 5), 0.2)
-    return sample
-
-
 @pytest.mark.parametrize('path', PAPER_CONFIGS, ids=lambda p: p.stem)
 def test_config_builds_and_trains_one_step(path):
     cfg = Config.fromfile(str(path))
@@ -62,8 +56,9 @@ def test_config_builds_and_trains_one_step(path):
     model = MODELS.build(cfg.model)
     model.train()
     inputs = [torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8)]
-    samples = [cached_pseudo_labels(
-        ActionDataSample().set_gt_label(torch.tensor([7])))]
+    samples = [synthetic_pseudo_labels(
+        ActionDataSample().set_gt_label(torch.tensor([7])), num_frames=3,
+        mask_size=(8, 8), num_scene_classes=365)]
     data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
     losses = model(**data, mode='loss')
     expected = {'loss_cls'}
@@ -74,4 +69,6 @@ def test_config_builds_and_trains_one_step(path):
     total.backward()
     trainable = [p for p in model.parameters() if p.requires_grad]
     assert all(p.grad is not None for p in trainable)
-    assert not any(p.requires_grad for p in model.teachers.parameters())
+    teachers = [m for m in model.modules() if isinstance(m, BaseTeacher)]
+    assert bool(teachers) == builds_teachers
+    assert not any(p.requires_grad for t in teachers for p in t.parameters())

@@ -1,94 +1,41 @@
-"""Pseudo-label cache, LoadPseudoLabels/PackKINetInputs and the extraction tool.
+"""Pseudo labels: the cache, LoadPseudoLabels/PackKINetInputs, the extractor.
 
 Real clips come from ``../shared/data/real_clips`` (``$KINET_SHARED`` overrides
 ``../shared``; tests that need them fail through conftest's ``real_clips`` if
-they are missing); the teachers are tiny deterministic stand-ins defined here.
+they are missing); the teachers are the deterministic stand-ins of
+``tests/fixtures/teachers.py``.
 """
-import importlib.util
 import json
 import os
 import os.path as osp
 import random
 import re
+import sys
 
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
-from mmaction.registry import MODELS, TRANSFORMS
+from fixtures import VIDEOS, run_command
+from fixtures.pseudo_labels import random_entry
+from fixtures.teachers import BrightnessHumanTeacher, ColorHistSceneTeacher
+from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform, Compose
+from mmengine.config import Config
 
-import kinet_mm  # noqa: F401  (registers the transforms)
-from kinet_mm.datasets.pseudo_label_cache import (CorruptEntryError,
-                                                  FrameOutOfRangeError,
-                                                  PseudoLabelCache,
-                                                  PseudoLabelEntry,
-                                                  downsample_masks, mask_size)
-from kinet_mm.datasets.transforms import LoadPseudoLabels
-from kinet_mm.models.teachers import BaseTeacher
+from kinet_mm.pseudo_labels import (CorruptEntryError, ExtractionSettings,
+                                    FrameOutOfRangeError, LoadPseudoLabels,
+                                    PseudoLabelCache, PseudoLabelEntry)
+from kinet_mm.pseudo_labels.cache import downsample_masks, mask_size
+from kinet_mm.pseudo_labels.extractor import (extract_to_cache, init_launcher,
+                                              resize_short_side)
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SHARED = os.environ.get('KINET_SHARED', osp.join(REPO, '..', 'shared'))
-VIDEOS = osp.join(SHARED, 'data', 'real_clips', 'videos')
+VIDEOS = str(VIDEOS)
 # Two short real clips: HMDB51 432x240, 49 frames; UCF101 224x224, 79 frames.
 CLIP_A = 'TrumanShow_wave_f_nm_np1_fr_med_26.avi'
 CLIP_B = 'v_CricketShot_g04_c01.mp4'
 # Kinetics-400 clip, 340x256, 280 frames, that decord seeks exactly (it does
 # not on the HMDB51 AVIs, so DecordDecode returns other frames there).
 CLIP_MP4 = 'arm_wrestling.mp4'
-
-# ----------------------------------------------------------------------------
-# Test-only teachers: deterministic, no weights
-# ----------------------------------------------------------------------------
-
-
-@MODELS.register_module(name='_TestBrightnessHumanTeacher', force=True)
-class BrightnessHumanTeacher(BaseTeacher):
-    """'Human' = pixels whose blurred brightness exceeds ``threshold``."""
-
-    label_space = 'test-brightness'
-
-    def __init__(self, threshold: float = 100., blur: int = 9) -> None:
-        super().__init__()
-        self.threshold = threshold
-        self.blur = blur
-        self.freeze()
-
-    def predict_frames(self, frames):
-        # A little blur makes blobs rather than texture, like a real mask.
-        gray = frames.mean(1, keepdim=True)
-        for kernel in ((1, self.blur), (self.blur, 1)):  # separable box blur
-            gray = F.avg_pool2d(gray, kernel, 1, (kernel[0] // 2, kernel[1] // 2),
-                                count_include_pad=False)
-        return (gray[:, 0] > self.threshold).long()
-
-    @property
-    def fingerprint(self):
-        return dict(super().fingerprint, threshold=self.threshold,
-                    blur=self.blur)
-
-
-@MODELS.register_module(name='_TestColorHistSceneTeacher', force=True)
-class ColorHistSceneTeacher(BaseTeacher):
-    """'Scene' = softmax over a 2x2x2-bin RGB histogram (8 classes).
-
-    The histogram counts every 4th pixel in each direction (fast enough).
-    """
-
-    label_space = 'test-color-hist'
-    num_classes = 8
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.freeze()
-
-    def predict_frames(self, frames):
-        bins = (frames[:, :, ::4, ::4] >= 128).to(torch.uint8)
-        code = bins[:, 0] * 4 + bins[:, 1] * 2 + bins[:, 2]
-        code = code.flatten(1).long() + 8 * torch.arange(len(code))[:, None]
-        hist = torch.bincount(code.flatten(), minlength=8 * len(code))
-        hist = hist.view(-1, 8).float() / code.shape[1]
-        return torch.softmax(hist * 10, dim=1)
 
 
 @TRANSFORMS.register_module(name='_TestCoordinateFrames', force=True)
@@ -114,20 +61,9 @@ class CoordinateFrames(BaseTransform):
 
 META = dict(
     teachers=dict(
-        human=dict(type='Human', label_space='human-vs-background'),
+        human=dict(type='Human', label_space='lip20->human'),
         scene=dict(type='Scene', label_space='places365', num_classes=365)),
     stride=2, topk=3, mask_short_side=64, teacher_short_side=224)
-
-
-def random_entry(rng, num_frames=9, stride=2, shape=(7, 13), k=3):
-    inds = np.arange(0, num_frames, stride)
-    return PseudoLabelEntry(
-        frame_inds=inds,
-        human_mask=rng.random((len(inds), *shape)) > 0.5,
-        scene_topk_idx=rng.integers(0, 365, (len(inds), k)),
-        scene_topk_prob=rng.random((len(inds), k)).astype(np.float32),
-        num_frames=num_frames,
-        frame_shape=(shape[0] * 10, shape[1] * 10))
 
 
 def video_info(name):
@@ -160,15 +96,6 @@ def run_augment(pipeline, name, seed):
     np.random.seed(seed)
     return pipeline(dict(filename=osp.join(VIDEOS, name), label=0,
                          start_index=0, modality='RGB'))
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'extract_pseudo_labels', osp.join(REPO, 'tools',
-                                          'extract_pseudo_labels.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # ----------------------------------------------------------------------------
@@ -273,7 +200,7 @@ def test_errors_name_video_frame_and_file(tmp_path):
                        r'cache 365'):
         LoadPseudoLabels(root, expected=expected)
     LoadPseudoLabels(root, expected=dict(topk=3, teachers=dict(
-        human=dict(label_space='human-vs-background'))))  # matching: fine
+        human=dict(label_space='lip20->human'))))  # matching: fine
     other = dict(META, teachers=dict(META['teachers'],
                                      human=dict(type='Other', label_space='lip')))
     with pytest.raises(ValueError, match=r"teachers\.human\.type: this run "
@@ -281,7 +208,7 @@ def test_errors_name_video_frame_and_file(tmp_path):
         PseudoLabelCache.create(root, other)
     fewer = dict(META, teachers=dict(META['teachers'], human=dict(type='Human')))
     with pytest.raises(ValueError, match=r"teachers\.human\.label_space: this "
-                       r"run '<missing>' vs cache 'human-vs-background'"):
+                       r"run '<missing>' vs cache 'lip20->human'"):
         PseudoLabelCache.create(root, fewer)
 
     # Frame beyond the video's frames (0..8).
@@ -384,11 +311,9 @@ def test_cached_mask_matches_teacher_on_augmented_frames(tmp_path, real_clips):
     misaligned mask (e.g. an unflipped one) disagrees in 22-28% of the cells
     outside the band.
     """
-    teacher = BrightnessHumanTeacher()
-    tool = load_tool()
-    cfg = _write_config(tmp_path, [CLIP_MP4])
-    assert tool.main([cfg, '--out', str(tmp_path / 'cache'), '--topk',
-                      '3']) == 0
+    teacher = BrightnessHumanTeacher(**BRIGHTNESS)
+    extract_to_cache(_write_config(tmp_path, [CLIP_MP4]), str(tmp_path / 'cache'),
+                     ExtractionSettings(topk=3))
 
     inter = union = 0
     for seed, flip_ratio in [(0, 0.5), (1, 1.0), (2, 0.5), (3, 0.5), (4, 0.5)]:
@@ -407,30 +332,34 @@ def test_cached_mask_matches_teacher_on_augmented_frames(tmp_path, real_clips):
 
 
 # ----------------------------------------------------------------------------
-# (5) The extraction tool, end to end
+# (5) The extractor, end to end
 # ----------------------------------------------------------------------------
 
+#: The stand-in human teacher of these tests: blurred brightness above 100.
+BRIGHTNESS = dict(threshold=100., blur=9)
 
-def _write_config(tmp_path, clips, threshold=100.):
+
+def _write_config(tmp_path, clips, **teacher):
+    """A config with the stand-in teachers and ``clips`` as its train set."""
     ann = tmp_path / 'ann.txt'
     ann.write_text(''.join(f'{c} 0\n' for c in clips))
+    human = dict(BRIGHTNESS, type='_TestBrightnessHumanTeacher', **teacher)
     cfg = tmp_path / 'kinet_test_cfg.py'
     cfg.write_text(
-        'model = dict(type="KINet", teachers=dict(\n'
-        f'    human=dict(type="_TestBrightnessHumanTeacher", threshold={threshold}),\n'
+        "custom_imports = dict(imports=['fixtures.teachers'])\n"
+        f'model = dict(type="KINet", teachers=dict(human={human!r},\n'
         '    scene=dict(type="_TestColorHistSceneTeacher")))\n'
         'train_dataloader = dict(dataset=dict(\n'
         f'    type="VideoDataset", ann_file={str(ann)!r},\n'
         f'    data_prefix=dict(video={VIDEOS!r}), pipeline=[]))\n')
-    return str(cfg)
+    return Config.fromfile(str(cfg))
 
 
-def test_extract_tool_resumes_and_matches_teachers(tmp_path, real_clips):
-    tool = load_tool()
+def test_extractor_resumes_and_matches_teachers(tmp_path, real_clips):
     out = str(tmp_path / 'cache')
     cfg = _write_config(tmp_path, [CLIP_A, CLIP_B])
-    args = [cfg, '--out', out, '--stride', '2', '--topk', '3']
-    assert tool.main(args) == 0
+    settings = ExtractionSettings(stride=2, topk=3)
+    totals = extract_to_cache(cfg, out, settings)
 
     cache = PseudoLabelCache(out, expected=dict(stride=2, topk=3, teachers=dict(
         human=dict(label_space='test-brightness', threshold=100.),
@@ -447,45 +376,77 @@ def test_extract_tool_resumes_and_matches_teachers(tmp_path, real_clips):
     # frame there on this AVI; reading frames 0..24 in order is exact.
     reader = decord.VideoReader(osp.join(VIDEOS, CLIP_A), num_threads=1)
     frame = reader.get_batch(list(range(25))).asnumpy()[24:]
-    batch = torch.from_numpy(tool.resize_short_side(frame, 224))
+    batch = torch.from_numpy(resize_short_side(frame, 224))
     batch = batch.permute(0, 3, 1, 2).float()
     np.testing.assert_array_equal(
         entry.human_mask[12],
-        downsample_masks(BrightnessHumanTeacher()(batch), (64, 115))[0])
+        downsample_masks(BrightnessHumanTeacher(**BRIGHTNESS)(batch),
+                         (64, 115))[0])
     top = ColorHistSceneTeacher()(batch)[0].topk(3)
     np.testing.assert_array_equal(entry.scene_topk_idx[12], top.indices)
     assert 0.05 < entry.human_mask.mean() < 0.95  # a real, non-trivial mask
+
+    # The run's statistics, for the benchmark: every stored frame counted.
+    stats = json.load(open(osp.join(out, 'extraction_stats.json')))
+    stored = sum(len(cache.read(key).frame_inds) for key in cache.keys())
+    assert stats['frames'] == totals['frames'] == stored and stats['fps'] > 0
+    assert stats['settings']['stride'] == 2 and stats['bytes_per_frame'] > 0
 
     # Resume: only the deleted entry is extracted again.
     path_a, path_b = cache.entry_path(CLIP_A), cache.entry_path(CLIP_B)
     mtime_b = os.stat(path_b).st_mtime_ns
     os.remove(path_a)
-    assert tool.main(args) == 0
+    assert extract_to_cache(cfg, out, settings)['done'] == 1
     assert cache.is_complete(CLIP_A)
     assert os.stat(path_b).st_mtime_ns == mtime_b
 
     # Another teacher setting must not write into this cache.
     with pytest.raises(ValueError, match=r'teachers\.human\.threshold'):
-        tool.main(args + ['--cfg-options',
-                          'model.teachers.human.threshold=50.0'])
+        extract_to_cache(_write_config(tmp_path, [CLIP_A], threshold=50.), out,
+                         settings)
     meta = json.load(open(osp.join(out, 'meta.json')))
     assert meta['teachers']['human']['threshold'] == 100.
 
 
 def test_extract_tool_skips_undecodable_video_and_fails(tmp_path, real_clips):
-    tool = load_tool()
+    """The command line: a broken video is named, the others extracted, exit 1."""
     videos = tmp_path / 'videos'
     videos.mkdir()
     os.symlink(osp.join(VIDEOS, CLIP_B), videos / CLIP_B)
     (videos / 'broken.mp4').write_bytes(b'\x00not a video' * 64)
     ann = tmp_path / 'with_broken.txt'
     ann.write_text(f'broken.mp4 0\n{CLIP_B} 0\n')
-    cfg = _write_config(tmp_path, [CLIP_B])
+    cfg = _write_config(tmp_path, [CLIP_B]).filename
     out = str(tmp_path / 'cache')
-    assert tool.main([cfg, '--out', out, '--ann-file', str(ann), '--stride',
-                      '8', '--cfg-options',
-                      f'train_dataloader.dataset.data_prefix.video={videos}']) == 1
+    log = run_command(
+        sys.executable, 'tools/extract_pseudo_labels.py', cfg, '--out', out,
+        '--ann-file', ann, '--stride', '8', '--cfg-options',
+        f'train_dataloader.dataset.data_prefix.video={videos}', ok=False,
+        PYTHONPATH=osp.dirname(osp.abspath(__file__)))
+    assert "skipping video 'broken.mp4'" in log
     assert list(PseudoLabelCache(out).keys()) == [CLIP_B]
+
+
+def test_slurm_launcher_maps_slurm_variables(monkeypatch):
+    """``--launcher slurm`` on CPU: SLURM's variables become torch's, gloo."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    for name in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('SLURM_PROCID', '0')
+    monkeypatch.setenv('SLURM_NTASKS', '1')
+    monkeypatch.setenv('SLURM_NODELIST', 'node-[1-2]')
+    monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')  # else `scontrol` decides
+    monkeypatch.setenv('MASTER_PORT', str(port))
+    init_launcher('slurm', 'cpu')
+    try:
+        assert torch.distributed.get_world_size() == 1
+        assert torch.distributed.get_backend() == 'gloo'
+        assert os.environ['RANK'] == '0' and os.environ['LOCAL_RANK'] == '0'
+    finally:
+        torch.distributed.destroy_process_group()
 
 
 def test_pack_checks_alignment_and_packs_plain_samples(tmp_path):

@@ -5,13 +5,13 @@ weights (no checkpoint exists offline) and run on tiny frames; the demo teachers
 (MediaPipe, EfficientNet-Lite0) run their real pretrained weights on real clips.
 """
 import copy
-import os.path as osp
 from pathlib import Path
 from typing import Callable
 
 import decord
 import pytest
 import torch
+from fixtures import REPO_ROOT
 from mmaction.registry import MODELS
 from mmengine.registry import DefaultScope
 
@@ -20,9 +20,8 @@ from kinet_mm.models.teachers import (BaseTeacher, EfficientNetLiteSceneTeacher,
                                       MediaPipeHumanTeacher, MMPretrainSceneTeacher,
                                       MMSegHumanTeacher)
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SEG_CONFIG = osp.join(REPO, 'configs/teachers/pspnet_densenet121_lip.py')
-CLS_CONFIG = osp.join(REPO, 'configs/teachers/resnet152_places365.py')
+SEG_CONFIG = str(REPO_ROOT / 'configs/teachers/pspnet_densenet121_lip.py')
+CLS_CONFIG = str(REPO_ROOT / 'configs/teachers/resnet152_places365.py')
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
 
@@ -219,23 +218,21 @@ def test_cls_teacher_rejects_mismatched_checkpoints(tmp_path):
     resnet18 = {'model.backbone.depth': 18, 'model.head.in_channels': 512}
     teacher = MMPretrainSceneTeacher(config=CLS_CONFIG, cfg_options=resnet18)
     state = teacher.classifier.state_dict()
+
+    def refused(state_dict, name, missing_key):
+        torch.save(state_dict, tmp_path / name)
+        with pytest.raises(RuntimeError) as err:
+            MMPretrainSceneTeacher(config=CLS_CONFIG, cfg_options=resnet18,
+                                   checkpoint=str(tmp_path / name))
+        assert name in str(err.value) and missing_key in str(err.value)
+
     # A 1000-way (ImageNet) head where the Places365 one is expected.
-    imagenet = dict(state, **{'head.fc.weight': torch.zeros(1000, 512),
-                              'head.fc.bias': torch.zeros(1000)})
-    torch.save(imagenet, tmp_path / 'imagenet_head.pth')
-    with pytest.raises(RuntimeError) as err:
-        MMPretrainSceneTeacher(config=CLS_CONFIG, cfg_options=resnet18,
-                               checkpoint=str(tmp_path / 'imagenet_head.pth'))
-    assert 'imagenet_head.pth' in str(err.value)
-    assert 'head.fc.weight' in str(err.value)
+    refused(dict(state, **{'head.fc.weight': torch.zeros(1000, 512),
+                           'head.fc.bias': torch.zeros(1000)}),
+            'imagenet_head.pth', 'head.fc.weight')
     # Torchvision-style keys (no ``backbone.`` prefix): missing and unexpected.
-    renamed = {k.replace('backbone.', ''): v for k, v in state.items()}
-    torch.save(renamed, tmp_path / 'torchvision_keys.pth')
-    with pytest.raises(RuntimeError) as err:
-        MMPretrainSceneTeacher(config=CLS_CONFIG, cfg_options=resnet18,
-                               checkpoint=str(tmp_path / 'torchvision_keys.pth'))
-    assert 'torchvision_keys.pth' in str(err.value)
-    assert 'backbone.conv1.weight' in str(err.value)
+    refused({k.replace('backbone.', ''): v for k, v in state.items()},
+            'torchvision_keys.pth', 'backbone.conv1.weight')
     # The matching file loads.
     torch.save(state, tmp_path / 'places365.pth')
     MMPretrainSceneTeacher(config=CLS_CONFIG, cfg_options=resnet18,

@@ -42,8 +42,8 @@ model = dict(
         num_classes=num_scene_classes,
         in_channels=2048),
     # The paper's teachers. Put the LIP / Places365 weights at these paths, or
-    # extract a pseudo-label cache once (tools/extract_pseudo_labels.py) and use
-    # the `_cache` variant of this config.
+    # extract a pseudo-label cache once (tools/extract_pseudo_labels.py) and
+    # train from it (docs/pseudo_labels.md, "Training from a cache").
     teachers=dict(
         human=dict(
             type='MMSegHumanTeacher',
@@ -91,8 +91,8 @@ optim_wrapper = dict(
 # Test protocol of section 4.2: 25 segments x 10 crops (TenCrop 224 of 256x340
 # frames); the AKG slides a window of Nseg=3 segments over the 25 of each crop
 # and the window scores are averaged. The backbone runs once per frame.
-model['cls_head']['window_size'] = 3
-model['test_cfg'] = dict(_delete_=True, num_segs=25, max_testing_views=50)
+model['test_cfg'] = dict(
+    _delete_=True, num_segs=25, window_size=3, max_testing_views=50)
 test_pipeline = [
     dict(type='DecordInit', **file_client_args),
     dict(

@@ -1,5 +1,5 @@
 from .backbones import *  # noqa: F401,F403
+from .common import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
-from .necks import *  # noqa: F401,F403
 from .recognizers import *  # noqa: F401,F403
 from .teachers import *  # noqa: F401,F403

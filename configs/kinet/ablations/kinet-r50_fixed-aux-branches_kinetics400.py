@@ -1,7 +1,11 @@
 # Table 4, "Fixed auxiliary branches": the frozen teachers' own backbone maps
 # stand in for the learnable human and scene branches (1x1 conv adapters match
-# the student's res4/res5 channels); no distillation losses.
+# the student's res4/res5 channels); no distillation losses. The teachers see
+# the student's frames un-normalised with the student's mean/std.
 _base_ = '../kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_kinetics400-rgb.py'
+student_norm = dict(
+    mean={{_base_.model.data_preprocessor.mean}},
+    std={{_base_.model.data_preprocessor.std}})
 model = dict(
     backbone=dict(
         fixed_branches=dict(
@@ -9,7 +13,8 @@ model = dict(
                 type='TeacherFeatureBranch',
                 teacher={{_base_.model.teachers.human}},
                 stage_indices=(0, 1),
-                in_channels=(512, 1024)),
+                in_channels=(512, 1024),
+                **student_norm),
             scene=dict(
                 type='TeacherFeatureBranch',
                 teacher=dict(
@@ -18,7 +23,8 @@ model = dict(
                     checkpoint='checkpoints/teachers/resnet152_places365.pth',
                     out_indices=(2, 3)),  # res4, res5 of the ResNet-152
                 stage_indices=(0, 1),
-                in_channels=(1024, 2048)))),
+                in_channels=(1024, 2048),
+                **student_norm))),
     human_head=None,
     scene_head=None,
     teachers=None)

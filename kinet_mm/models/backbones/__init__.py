@@ -1,4 +1,6 @@
+from .aux_branches import BaseAuxBranch, StageCopyBranch
 from .kinet_backbone import KINetBackbone
 from .teacher_branch import TeacherFeatureBranch
 
-__all__ = ['KINetBackbone', 'TeacherFeatureBranch']
+__all__ = ['BaseAuxBranch', 'KINetBackbone', 'StageCopyBranch',
+           'TeacherFeatureBranch']

@@ -1,14 +1,13 @@
 """KINet's backbone: a shared low-level trunk and three high-level branches."""
-import copy
 from typing import Dict, Optional, Sequence, Tuple
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmaction.registry import MODELS
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
+
+from .aux_branches import StageCopyBranch
 
 #: Paper stage names (res2..res5) for the ResNet's ``layer1..layer4``.
 STAGE_NAMES = ('res2', 'res3', 'res4', 'res5')
@@ -20,13 +19,16 @@ class KINetBackbone(BaseModule):
 
     The stem and the stages before ``branch_from`` form the shared trunk. The
     remaining stages of the wrapped ResNet are the **action** branch; every
-    auxiliary branch (``human``, ``scene``) owns a deep copy of them. After
+    auxiliary branch (``human``, ``scene``) is a :class:`BaseAuxBranch`: by
+    default a :class:`StageCopyBranch`, a learnable copy of those stages, or,
+    for the Table 4 ablation, a :class:`TeacherFeatureBranch`. After
     :meth:`init_weights` (which runs the ResNet's own initialisation, so
     ``pretrained='torchvision://resnet50'`` works as in TSN) the copies are loaded
     with the action branch's weights, so all branches start from the same weights.
 
-    Cross Branch Integration modules sit after chosen residual blocks of the
-    branches and rewrite the action map with the auxiliary maps.
+    Cross Branch Integration modules (:mod:`kinet_mm.models.common.cbi`) sit
+    after chosen residual blocks and rewrite the action map with the auxiliary
+    maps at the same position.
 
     Args:
         backbone (dict): Config of an MMAction2 ``ResNet``.
@@ -71,18 +73,17 @@ class KINetBackbone(BaseModule):
                              f'aux_branches {self.aux_names}')
         stage_channels = [self._block_out_channels(getattr(self.resnet, layer)[-1])
                           for layer in self.branch_layers]
-        self.fixed_branches = nn.ModuleDict({
-            name: MODELS.build(dict(cfg, out_channels=stage_channels))
-            for name, cfg in fixed_branches.items()
-        })
-        self.aux_branches = nn.ModuleDict({
-            name: nn.ModuleDict({
-                layer: copy.deepcopy(getattr(self.resnet, layer))
-                for layer in self.branch_layers
-            })
-            for name in self.aux_names if name not in self.fixed_branches
-        })
+        self.aux_branches = nn.ModuleDict()
+        for name in self.aux_names:
+            if name in fixed_branches:
+                branch = MODELS.build(
+                    dict(fixed_branches[name], out_channels=stage_channels))
+            else:
+                branch = StageCopyBranch(self._branch_stages(),
+                                         norm_eval=self.resnet.norm_eval)
+            self.aux_branches[name] = branch
         self.cbis = nn.ModuleDict()
+        positions = []
         for stage, block in cbi_positions:
             layer, index = self._resolve_position(stage, block)
             if cbi is None or not self.aux_names:
@@ -91,6 +92,11 @@ class KINetBackbone(BaseModule):
             channels = self._block_out_channels(getattr(self.resnet, layer)[index])
             self.cbis[f'{layer}_{index}'] = MODELS.build(
                 dict(cbi, in_channels=channels, num_aux=len(self.aux_names)))
+            positions.append((self.branch_layers.index(layer), index))
+        # Where the auxiliary maps are read: after each CBI's block, and the end.
+        last = (len(self.branch_layers) - 1,
+                len(getattr(self.resnet, self.branch_layers[-1])) - 1)
+        self.taps = sorted(set(positions) | {last})
 
     @property
     def branch_names(self) -> Tuple[str, ...]:
@@ -119,15 +125,19 @@ class KINetBackbone(BaseModule):
         last_conv = getattr(block, 'conv3', None) or block.conv2
         return last_conv.conv.out_channels
 
+    def _branch_stages(self) -> Dict[str, nn.Module]:
+        return {layer: getattr(self.resnet, layer) for layer in self.branch_layers}
+
     def init_weights(self) -> None:
-        """Initialise the ResNet as configured, then copy its branch stages."""
+        """Initialise the ResNet as configured, then let each auxiliary branch
+        start from its branch stages (learnable copies load their weights)."""
         super().init_weights()
-        for branch in self.aux_branches.values():  # fixed branches keep theirs
-            for layer, module in branch.items():
-                module.load_state_dict(getattr(self.resnet, layer).state_dict())
+        for branch in self.aux_branches.values():
+            branch.init_from(self._branch_stages())
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """Run the trunk once and every branch on its output.
+        """Run the trunk once, every auxiliary branch on its output, and the
+        action branch with the CBIs reading the auxiliary maps.
 
         Args:
             x (Tensor): Frames, ``(N * num_segs, 3, H, W)``.
@@ -136,39 +146,27 @@ class KINetBackbone(BaseModule):
             tuple[Tensor]: One map per branch in :attr:`branch_names` order,
             each ``(N * num_segs, feat_dim, H / 32, W / 32)``.
         """
-        fixed_maps = {name: branch(x) for name, branch in self.fixed_branches.items()}
+        frames = x
         x = self.resnet.maxpool(self.resnet.conv1(x))
         for layer in self.trunk_layers:
             x = getattr(self.resnet, layer)(x)
-        action, aux = x, [x] * len(self.aux_names)
+        aux = [branch(x, frames, self.taps) for branch in self.aux_branches.values()]
+        action, tap = x, 0
         for stage, layer in enumerate(self.branch_layers):
             for index, block in enumerate(getattr(self.resnet, layer)):
                 action = block(action)
-                aux = [
-                    self._aux_block(name, layer, index, feat, fixed_maps, stage,
-                                    action.shape[-2:])
-                    for name, feat in zip(self.aux_names, aux)
-                ]
+                if (stage, index) != self.taps[tap]:
+                    continue
                 if f'{layer}_{index}' in self.cbis:
-                    action = self.cbis[f'{layer}_{index}'](action, aux)
-        return (action, *aux)
+                    action = self.cbis[f'{layer}_{index}'](
+                        action, [_resized(maps[tap], action) for maps in aux])
+                tap += 1
+        return (action, *[_resized(maps[-1], action) for maps in aux])
 
-    def _aux_block(self, name: str, layer: str, index: int, feat: Tensor,
-                   fixed_maps: Dict[str, list], stage: int,
-                   size: torch.Size) -> Tensor:
-        """Advance one auxiliary branch by one residual block."""
-        if name not in self.fixed_branches:
-            return self.aux_branches[name][layer][index](feat)
-        if index:  # a teacher map stands for its whole stage
-            return feat
-        return F.interpolate(fixed_maps[name][stage], size=size, mode='bilinear',
-                             align_corners=False)
 
-    def train(self, mode: bool = True) -> 'KINetBackbone':
-        """Apply the ResNet's ``norm_eval``/frozen stages to every branch."""
-        super().train(mode)  # the ResNet applies them to its own stages
-        if mode and self.resnet.norm_eval:
-            for module in self.aux_branches.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
-        return self
+def _resized(aux: Tensor, action: Tensor) -> Tensor:
+    """An auxiliary map at the action map's size (teacher maps may differ)."""
+    if aux.shape[-2:] == action.shape[-2:]:
+        return aux
+    return F.interpolate(aux, size=action.shape[-2:], mode='bilinear',
+                         align_corners=False)

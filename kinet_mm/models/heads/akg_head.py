@@ -29,10 +29,11 @@ class AKGHead(BaseHead):
     zeroes the edges between different auxiliary branches. Only the action nodes
     of ``Z`` are classified; the per-segment scores are averaged (TSN consensus).
 
-    With ``window_size`` set, a clip of more segments is scored by sliding a
-    window of ``window_size`` segments (stride 1) over the pooled vectors and
-    averaging the window scores (the paper's test protocol: 3 of 25). Pooling
-    and ``X W`` run once per frame; only the small graphs run per window.
+    With a ``window_size`` (the recognizer passes ``test_cfg.window_size``), a
+    clip of more segments is scored by sliding a window of ``window_size``
+    segments (stride 1) over the pooled vectors and averaging the window scores
+    (the paper's test protocol: 3 of 25). Pooling and ``X W`` run once per
+    frame; only the small graphs run per window.
 
     Args:
         num_classes (int): Number of action classes.
@@ -41,8 +42,6 @@ class AKGHead(BaseHead):
         relation (str): ``'dot'``, ``'embedded_dot'`` or ``'concat'``.
             Defaults to ``'dot'`` (the paper's choice).
         embed_channels (int): Width of ``theta``/``phi``. Defaults to 512.
-        window_size (int, optional): Segments per graph; ``None`` builds one
-            graph over all segments of a view. Defaults to None.
         loss_cls (dict): Action loss. Defaults to ``CrossEntropyLoss``.
         dropout_ratio (float): Dropout before the classifier. Defaults to 0.4.
         init_std (float): Std of the classifier's init. Defaults to 0.01.
@@ -58,7 +57,6 @@ class AKGHead(BaseHead):
                  num_branches: int = 3,
                  relation: str = 'dot',
                  embed_channels: int = 512,
-                 window_size: Optional[int] = None,
                  loss_cls: Dict = dict(type='CrossEntropyLoss'),
                  dropout_ratio: float = 0.4,
                  init_std: float = 0.01,
@@ -68,7 +66,6 @@ class AKGHead(BaseHead):
             raise ValueError(f'relation must be one of {RELATIONS}, got {relation!r}')
         self.num_branches = num_branches
         self.relation = relation
-        self.window_size = window_size
         self.init_std = init_std
         if relation != 'dot':
             self.theta = nn.Linear(in_channels, embed_channels)
@@ -161,21 +158,28 @@ class AKGHead(BaseHead):
         return pooled.view(-1, num_segs, self.num_branches,
                            self.in_channels).transpose(1, 2)
 
-    def windows(self, pooled: Tensor) -> Tensor:
-        """Cut ``(N, B, S, d)`` vectors into ``(N * W, B, window, d)`` windows."""
-        size = self.window_size
+    @staticmethod
+    def windows(pooled: Tensor, size: Optional[int]) -> Tensor:
+        """Cut ``(N, B, S, d)`` vectors into ``(N * W, B, size, d)`` windows of
+        ``size`` segments, stride 1 (``None``: one window of all ``S``)."""
         if size is None or pooled.shape[2] <= size:
             return pooled
         windows = pooled.unfold(2, size, 1)  # (N, B, W, d, size)
         return windows.permute(0, 2, 1, 4, 3).flatten(0, 1)
 
-    def forward(self, x: Sequence[Tensor], num_segs: int, **kwargs) -> Tensor:
+    def forward(self,
+                x: Sequence[Tensor],
+                num_segs: int,
+                window_size: Optional[int] = None,
+                **kwargs) -> Tensor:
         """Score each view.
 
         Args:
             x (Sequence[Tensor]): Branch maps, ``(N * num_segs, d, H, W)`` each,
                 action first.
             num_segs (int): Segments per view.
+            window_size (int, optional): Segments per graph; ``None`` builds one
+                graph over all segments of a view. Defaults to None.
 
         Returns:
             Tensor: ``(N, num_classes)`` class scores.
@@ -183,8 +187,8 @@ class AKGHead(BaseHead):
         pooled = self.pool(x, num_segs)
         num_views = pooled.shape[0]
         # (G X) W = G (X W): project once per frame, not once per window.
-        projected = self.windows(self.gcn_weight(pooled))
-        nodes = self.windows(pooled)
+        projected = self.windows(self.gcn_weight(pooled), window_size)
+        nodes = self.windows(pooled, window_size)
         size = nodes.shape[2]
         nodes, projected = nodes.flatten(1, 2), projected.flatten(1, 2)
         # Only the action nodes are classified, so only their graph rows are built

@@ -1,5 +1,5 @@
 """The KINet recognizer: three branches, knowledge integration, distillation."""
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -8,12 +8,13 @@ from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from torch import Tensor
 
+from ...pseudo_labels.labelers import OnlinePseudoLabeler
 from ...utils.frames import preprocessed_to_rgb
+from ..teachers import BaseTeacher
 
-TEACHER_PREFIX = 'teachers.'
-BRANCH_PSEUDO_LABEL_KEYS = dict(
-    human=('pseudo_human_mask', ),
-    scene=('pseudo_scene_idx', 'pseudo_scene_prob'))
+PSEUDO_LABEL_SOURCES = dict(online='OnlinePseudoLabeler',
+                            cache='CachedPseudoLabeler')
+STAGES = ('backbone', 'neck', 'head')
 
 
 @MODELS.register_module()
@@ -21,12 +22,13 @@ class KINet(Recognizer2D):
     """Knowledge Integration Network (Wang et al., AAAI 2020).
 
     A TSN-style 2D recognizer whose :class:`KINetBackbone` gives one feature map
-    per branch (action, human, scene). The action map (or, for an
-    :class:`AKGHead`, all of them) goes to ``cls_head``. In loss mode the human
-    branch also feeds a parsing decoder and the scene branch a scene classifier,
-    trained on pseudo labels from frozen teachers (``teachers``, run online on the
-    augmented frames) or from a pseudo-label cache (``LoadPseudoLabels`` in the
-    pipeline). Prediction never runs the auxiliary heads or the teachers.
+    per branch (action, human, scene). The action map (or, for a head that
+    ``fuses_branches`` such as :class:`AKGHead`, all of them) goes to
+    ``cls_head``. In loss mode the human branch also feeds a parsing decoder and
+    the scene branch a scene classifier, trained on the targets of a
+    pseudo-labeler (:mod:`kinet_mm.pseudo_labels.labelers`): frozen teachers run
+    on the augmented frames, or labels read from a cache. Prediction never runs
+    the auxiliary heads or the teachers.
 
     Loss: ``L = L_action + w_h * L_human + w_s * L_scene`` (eq. 6); the weights are
     the ``loss_weight`` of ``loss_human`` and ``loss_scene`` (paper: 0.01 each).
@@ -38,21 +40,24 @@ class KINet(Recognizer2D):
         human_head (dict, optional): Decoder on the human map, giving
             ``(N * num_segs, 2, h, w)`` logits. Needs a ``human`` branch.
         scene_head (dict, optional): Classifier on the pooled scene map.
-        teachers (dict, optional): ``dict(human=..., scene=...)`` teacher configs.
-            Also read by ``tools/extract_pseudo_labels.py`` to build a cache.
-        pseudo_label_source (str): ``'online'`` builds the teachers and runs them
-            on the augmented frames of every step; ``'cache'`` builds none and
-            reads the labels that ``LoadPseudoLabels`` put in the data samples.
-            Defaults to ``'online'``.
+        pseudo_labeler (dict, optional): Where the auxiliary heads' targets come
+            from: ``dict(type='OnlinePseudoLabeler', ...)`` or
+            ``dict(type='CachedPseudoLabeler', ...)`` (with ``mask_stride``,
+            ``scene_target``). Its ``branches`` and ``num_scene_classes`` are
+            filled in from the heads, and an online labeler without
+            ``teachers`` takes ``teachers``. Defaults to None: built from
+            ``pseudo_label_source``.
+        teachers (dict, optional): ``dict(human=..., scene=...)`` teacher configs
+            of the online labeler; also what ``tools/extract_pseudo_labels.py``
+            runs to build a cache.
+        pseudo_label_source (str, optional): Shortcut for ``pseudo_labeler``:
+            ``'online'`` (the default) or ``'cache'``.
         loss_human (dict): Loss of the human decoder.
         loss_scene (dict): Loss of the scene classifier.
-        human_mask_stride (int): Pseudo masks are compared at the input size
-            divided by this. Defaults to 8.
-        scene_target (str): ``'hard'`` (teacher's top-1, the paper) or ``'soft'``
-            (its top-k probabilities, renormalised). Defaults to ``'hard'``.
-        kwargs: ``neck``, ``train_cfg``, ``test_cfg``, ``data_preprocessor``,
-            ``init_cfg`` as in :class:`Recognizer2D`. ``test_cfg=dict(num_segs=S)``
-            tells the head how many segments each test view has (for TenCrop etc.).
+        kwargs: ``train_cfg``, ``test_cfg``, ``data_preprocessor``, ``init_cfg``
+            as in :class:`Recognizer2D`. ``test_cfg`` may set ``num_segs``
+            (segments per test view, e.g. with TenCrop), ``window_size`` (the
+            AKG's sliding window) and ``max_testing_views``.
     """
 
     def __init__(self,
@@ -60,13 +65,20 @@ class KINet(Recognizer2D):
                  cls_head: Dict,
                  human_head: Optional[Dict] = None,
                  scene_head: Optional[Dict] = None,
+                 pseudo_labeler: Optional[Dict] = None,
                  teachers: Optional[Dict] = None,
-                 pseudo_label_source: str = 'online',
+                 pseudo_label_source: Optional[str] = None,
                  loss_human: Dict = dict(type='CrossEntropyLoss', loss_weight=0.01),
                  loss_scene: Dict = dict(type='CrossEntropyLoss', loss_weight=0.01),
-                 human_mask_stride: int = 8,
-                 scene_target: str = 'hard',
                  **kwargs) -> None:
+        if kwargs.get('neck') is not None:
+            raise ValueError(
+                'KINet takes no neck: its head reads one map per branch and '
+                'segment (the AKG builds its graph from them), which a neck '
+                'such as TPN would fuse away. Remove `neck` from the config.')
+        if (kwargs.get('test_cfg') or {}).get('fcn_test'):
+            raise ValueError('KINet does not support fcn_test: remove it from '
+                             'test_cfg.')
         super().__init__(backbone=backbone, cls_head=cls_head, **kwargs)
         branches = self.backbone.branch_names
         self.aux_heads = torch.nn.ModuleDict()
@@ -77,72 +89,88 @@ class KINet(Recognizer2D):
                 raise ValueError(f'{name}_head needs a {name!r} branch; the backbone '
                                  f'has {branches}')
             self.aux_heads[name] = MODELS.build(head)
-        if pseudo_label_source not in ('online', 'cache'):
-            raise ValueError("pseudo_label_source must be 'online' or 'cache', "
-                             f'got {pseudo_label_source!r}')
-        self.pseudo_label_source = pseudo_label_source
-        online = pseudo_label_source == 'online'
-        self.teachers = torch.nn.ModuleDict({
-            name: MODELS.build(cfg)
-            for name, cfg in (teachers or {}).items() if cfg is not None and online
-        })
+        self.pseudo_labeler = self._build_pseudo_labeler(
+            pseudo_labeler, pseudo_label_source, teachers)
         # Teachers load their own checkpoints when built: keep them out of the
         # student's (a ResNet-152 would add ~240 MB to every saved epoch).
         self.register_state_dict_post_hook(_drop_teacher_weights)
         self.register_load_state_dict_post_hook(_ignore_missing_teacher_weights)
-        if online and set(self.aux_heads) - set(self.teachers):
-            raise ValueError(
-                f'online pseudo labels need a teacher for each auxiliary head '
-                f'{sorted(self.aux_heads)}; got teachers {sorted(self.teachers)}. '
-                "Set pseudo_label_source='cache' to read them from the data.")
         self.loss_human = MODELS.build(loss_human)
         self.loss_scene = MODELS.build(loss_scene)
-        self.human_mask_stride = human_mask_stride
-        if scene_target not in ('hard', 'soft'):
-            raise ValueError(f"scene_target must be 'hard' or 'soft', got "
-                             f'{scene_target!r}')
-        self.scene_target = scene_target
+
+    def _build_pseudo_labeler(self, cfg: Optional[Dict], source: Optional[str],
+                              teachers: Optional[Dict]):
+        if cfg is not None and source is not None:
+            raise ValueError('Set either pseudo_labeler or its shortcut '
+                             'pseudo_label_source, not both.')
+        if cfg is None:
+            source = source or 'online'
+            if source not in PSEUDO_LABEL_SOURCES:
+                raise ValueError('pseudo_label_source must be one of '
+                                 f'{sorted(PSEUDO_LABEL_SOURCES)}, got {source!r}')
+            cfg = dict(type=PSEUDO_LABEL_SOURCES[source])
+        if not self.aux_heads:
+            return None  # nothing to distil: no teacher is built
+        cfg = dict(cfg, branches=tuple(self.aux_heads))
+        if 'scene' in self.aux_heads:
+            cfg.setdefault('num_scene_classes', self.aux_heads['scene'].num_classes)
+        if cfg['type'] in ('OnlinePseudoLabeler', OnlinePseudoLabeler):
+            cfg.setdefault('teachers', teachers)
+        return MODELS.build(cfg)
+
+    @property
+    def teachers(self) -> torch.nn.ModuleDict:
+        """The online pseudo-labeler's teachers (empty in cache mode)."""
+        return getattr(self.pseudo_labeler, 'teachers', torch.nn.ModuleDict())
 
     def extract_feat(self,
                      inputs: Tensor,
                      stage: str = 'neck',
                      data_samples: Optional[SampleList] = None,
-                     test_mode: bool = False) -> Tuple[tuple, Dict]:
-        """Run the backbone (in chunks of ``max_testing_views`` when testing).
+                     test_mode: bool = False) -> Tuple[Union[tuple, Tensor], Dict]:
+        """Branch maps (``stage='backbone'`` or ``'neck'``: KINet has no neck,
+        so both are the backbone's) or action scores (``'head'``).
+
+        The backbone runs in chunks of ``test_cfg.max_testing_views`` frames
+        when testing.
 
         Args:
             inputs (Tensor): ``(N, num_views * num_segs, 3, H, W)``.
-            stage (str): ``'backbone'``/``'neck'`` return branch maps, ``'head'``
-                returns action scores.
+            stage (str): ``'backbone'``, ``'neck'`` or ``'head'``.
             data_samples (list, optional): Unused, for API compatibility.
             test_mode (bool): Whether called from ``predict``.
 
         Returns:
             tuple: Branch maps ``(N * num_views * num_segs, d, h, w)`` each (or
-            scores for ``stage='head'``) and the head's kwargs (``num_segs``).
+            ``(N, num_classes)`` scores for ``stage='head'``) and the head's
+            kwargs (``num_segs``, and ``window_size`` when testing with one).
         """
-        num_segs = inputs.shape[1]
-        if test_mode and self.test_cfg is not None:
-            num_segs = self.test_cfg.get('num_segs', num_segs)
+        if stage not in STAGES:
+            raise ValueError(f'stage must be one of {STAGES}, got {stage!r}')
+        test_cfg = (self.test_cfg or {}) if test_mode else {}
+        head_kwargs = dict(num_segs=test_cfg.get('num_segs', inputs.shape[1]))
+        if test_cfg.get('window_size'):
+            head_kwargs['window_size'] = test_cfg['window_size']
         frames = inputs.flatten(0, 1)
-        chunk = (self.test_cfg or {}).get('max_testing_views') if test_mode else None
+        chunk = test_cfg.get('max_testing_views')
         if chunk:
             parts = [self.backbone(part) for part in frames.split(chunk)]
             feats = tuple(torch.cat(maps) for maps in zip(*parts))
         else:
             feats = self.backbone(frames)
-        head_kwargs = dict(num_segs=num_segs)
         if stage == 'head':
-            return self.cls_head(self._head_input(feats), **head_kwargs), head_kwargs
+            return self.cls_head(self.head_input(feats), **head_kwargs), head_kwargs
         return feats, head_kwargs
 
-    def _head_input(self, feats: tuple):
+    def head_input(self, feats: tuple) -> Union[tuple, Tensor]:
+        """What ``cls_head`` reads: every branch map if it fuses branches (AKG),
+        else the action map."""
         return feats if getattr(self.cls_head, 'fuses_branches', False) else feats[0]
 
     def loss(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> Dict:
         """Action loss plus the weighted distillation losses of the aux heads."""
         feats, head_kwargs = self.extract_feat(inputs)
-        losses = self.cls_head.loss(self._head_input(feats), data_samples,
+        losses = self.cls_head.loss(self.head_input(feats), data_samples,
                                     **head_kwargs)
         if not self.aux_heads:
             return losses
@@ -160,7 +188,7 @@ class KINet(Recognizer2D):
                 **kwargs) -> SampleList:
         """Action predictions only: no auxiliary head or teacher runs."""
         feats, head_kwargs = self.extract_feat(inputs, test_mode=True)
-        return self.cls_head.predict(self._head_input(feats), data_samples,
+        return self.cls_head.predict(self.head_input(feats), data_samples,
                                      **head_kwargs)
 
     @torch.no_grad()
@@ -217,69 +245,35 @@ class KINet(Recognizer2D):
 
     def pseudo_labels(self, inputs: Tensor,
                       data_samples: SampleList) -> Dict[str, Tensor]:
-        """Targets of the auxiliary heads, from the teachers or the data samples.
+        """The pseudo-labeler's targets for the auxiliary heads.
 
         Returns:
-            dict: ``human``: ``(N * num_segs, h, w)`` long masks; ``scene``:
-            ``(N * num_segs, )`` labels or ``(N * num_segs, K)`` probabilities.
+            dict: ``human``: ``(N * num_segs, H // s, W // s)`` long masks;
+            ``scene``: ``(N * num_segs, )`` labels or ``(N * num_segs, K)``
+            probabilities.
         """
-        if self.pseudo_label_source == 'online':
-            frames = self.rgb_frames(inputs)
-            targets = {name: self.teachers[name](frames) for name in self.aux_heads}
-        else:
-            targets = {name: self._cached_targets(name, data_samples)
-                       for name in self.aux_heads}
-        if 'human' in targets:
-            targets['human'] = self._downsample_mask(targets['human'],
-                                                     inputs.shape[-2:])
-        if 'scene' in targets and targets['scene'].dim() == 2:
-            targets['scene'] = self._scene_target_from_probs(targets['scene'])
-        return targets
+        return self.pseudo_labeler(self.rgb_frames(inputs), data_samples)
 
     def rgb_frames(self, inputs: Tensor) -> Tensor:
         """The preprocessed inputs ``(N, num_segs, 3, H, W)`` back as 0-255 RGB
         frames ``(N * num_segs, 3, H, W)``: what the teachers see."""
         return preprocessed_to_rgb(inputs, self.data_preprocessor)
 
-    def _downsample_mask(self, mask: Tensor, input_size: torch.Size) -> Tensor:
-        size = [s // self.human_mask_stride for s in input_size]
-        if list(mask.shape[-2:]) != size:
-            mask = F.interpolate(mask[:, None].float(), size=size,
-                                 mode='nearest')[:, 0]
-        return mask.long()
 
-    def _scene_target_from_probs(self, probs: Tensor) -> Tensor:
-        if self.scene_target == 'hard':
-            return probs.argmax(dim=1)
-        return probs / probs.sum(dim=1, keepdim=True)
-
-    def _cached_targets(self, name: str, data_samples: SampleList) -> Tensor:
-        keys = BRANCH_PSEUDO_LABEL_KEYS[name]
-        missing = [key for key in keys if key not in data_samples[0]]
-        if missing:
-            raise KeyError(
-                f'No cached {name} pseudo labels: the data samples lack {missing}. '
-                'Add LoadPseudoLabels and PackKINetInputs to the training '
-                "pipeline, or use pseudo_label_source='online' with teachers.")
-        fields = [torch.cat([sample.get(key) for sample in data_samples])
-                  for key in keys]
-        if name == 'human':
-            return fields[0]
-        indices, probs = fields
-        if self.scene_target == 'hard':
-            return indices[:, 0]
-        num_classes = self.aux_heads['scene'].num_classes
-        dense = probs.new_zeros(probs.shape[0], num_classes)
-        dense.scatter_(1, indices, probs)
-        return dense / dense.sum(dim=1, keepdim=True)
+def _teacher_prefixes(module: torch.nn.Module):
+    return tuple(f'{name}.' for name, sub in module.named_modules()
+                 if name and isinstance(sub, BaseTeacher))
 
 
 def _drop_teacher_weights(module, state_dict, prefix, local_metadata) -> None:
-    for key in [k for k in state_dict if k.startswith(prefix + TEACHER_PREFIX)]:
+    teachers = tuple(prefix + p for p in _teacher_prefixes(module))
+    for key in [k for k in state_dict if k.startswith(teachers)]:
         del state_dict[key]
 
 
 def _ignore_missing_teacher_weights(module, incompatible_keys) -> None:
-    missing = incompatible_keys.missing_keys
     # Keys are relative to the outermost module (a wrapper may add 'module.').
-    missing[:] = [k for k in missing if '.' + TEACHER_PREFIX not in '.' + k]
+    teachers = _teacher_prefixes(module)
+    missing = incompatible_keys.missing_keys
+    missing[:] = [k for k in missing
+                  if not any(k.startswith(p) or f'.{p}' in k for p in teachers)]

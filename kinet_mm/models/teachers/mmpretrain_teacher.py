@@ -1,5 +1,4 @@
 """Scene recognition teacher built from an MMPretrain config (KINet, Sec. 3.1)."""
-import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -7,14 +6,12 @@ from mmaction.registry import MODELS
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from torch import Tensor
 
-from .base import BaseTeacher
-from .utils import (ConfigLike, build_in_scope, check_checkpoint, check_frames,
-                    load_strict_checkpoint, load_teacher_config,
-                    read_normalization, resize_frames)
+from .openmmlab_teacher import OpenMMLabTeacher
+from .utils import ConfigLike, check_frames, resize_frames
 
 
 @MODELS.register_module()
-class MMPretrainSceneTeacher(BaseTeacher):
+class MMPretrainSceneTeacher(OpenMMLabTeacher):
     """A frozen MMPretrain image classifier giving scene probabilities.
 
     The paper's teacher is a ResNet-152 trained on Places365
@@ -41,6 +38,8 @@ class MMPretrainSceneTeacher(BaseTeacher):
         init_cfg (dict, optional): Unused, teachers keep their weights.
     """
 
+    registry = MMPRETRAIN_MODELS
+
     def __init__(self,
                  config: ConfigLike,
                  checkpoint: Optional[str] = None,
@@ -49,22 +48,16 @@ class MMPretrainSceneTeacher(BaseTeacher):
                  input_size: Optional[Tuple[int, int]] = None,
                  out_indices: Optional[Sequence[int]] = None,
                  init_cfg: Optional[Dict] = None) -> None:
-        check_checkpoint(checkpoint)
-        cfg = load_teacher_config(config, cfg_options)
-        mean, std, rgb_input = read_normalization(cfg)
-        super().__init__(mean=mean, std=std, rgb_input=rgb_input,
-                         init_cfg=init_cfg)
+        super().__init__(config, checkpoint, cfg_options, init_cfg)
         self.label_space = label_space
         self.input_size = tuple(input_size) if input_size else None
         if out_indices is not None:
-            cfg.model.backbone.out_indices = tuple(out_indices)
-        self.classifier = build_in_scope(cfg.model, MMPRETRAIN_MODELS)
+            self.cfg.model.backbone.out_indices = tuple(out_indices)
+        self.classifier = self.build_network()
         if not getattr(self.classifier, 'with_head', False):
             raise ValueError('MMPretrainSceneTeacher needs a classifier with a head.')
         self.num_classes = self.classifier.head.num_classes
-        self.checkpoint = checkpoint
-        load_strict_checkpoint(self.classifier, checkpoint, config)
-        self.freeze()
+        self.load_weights(self.classifier)
 
     def normalize(self, frames: Tensor) -> Tensor:
         """Resize, then normalize as :meth:`BaseTeacher.normalize`."""
@@ -101,7 +94,5 @@ class MMPretrainSceneTeacher(BaseTeacher):
 
     @property
     def fingerprint(self) -> Dict:
-        """Base fingerprint plus class count, checkpoint file name, input size."""
-        checkpoint = osp.basename(self.checkpoint) if self.checkpoint else None
-        return dict(super().fingerprint, num_classes=self.num_classes,
-                    checkpoint=checkpoint, input_size=self.input_size)
+        """Base fingerprint plus the input size."""
+        return dict(super().fingerprint, input_size=self.input_size)

@@ -1,5 +1,4 @@
 """Human parsing teacher built from an MMSegmentation config (KINet, Sec. 3.1)."""
-import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -7,14 +6,12 @@ from mmaction.registry import MODELS
 from mmseg.registry import MODELS as MMSEG_MODELS
 from torch import Tensor
 
-from .base import BaseTeacher
-from .utils import (ConfigLike, build_in_scope, check_checkpoint, check_frames,
-                    load_strict_checkpoint, load_teacher_config,
-                    read_normalization)
+from .openmmlab_teacher import OpenMMLabTeacher
+from .utils import ConfigLike, check_frames
 
 
 @MODELS.register_module()
-class MMSegHumanTeacher(BaseTeacher):
+class MMSegHumanTeacher(OpenMMLabTeacher):
     """A frozen MMSeg human parser whose part labels are merged into one human mask.
 
     The paper's teacher is PSPNet with a DenseNet-121 backbone trained on LIP
@@ -36,6 +33,7 @@ class MMSegHumanTeacher(BaseTeacher):
     """
 
     label_space = 'lip20->human'
+    registry = MMSEG_MODELS
 
     def __init__(self,
                  config: ConfigLike,
@@ -43,12 +41,8 @@ class MMSegHumanTeacher(BaseTeacher):
                  cfg_options: Optional[Dict] = None,
                  background_index: int = 0,
                  init_cfg: Optional[Dict] = None) -> None:
-        check_checkpoint(checkpoint)
-        cfg = load_teacher_config(config, cfg_options)
-        mean, std, rgb_input = read_normalization(cfg)
-        super().__init__(mean=mean, std=std, rgb_input=rgb_input,
-                         init_cfg=init_cfg)
-        self.segmentor = build_in_scope(cfg.model, MMSEG_MODELS)
+        super().__init__(config, checkpoint, cfg_options, init_cfg)
+        self.segmentor = self.build_network()
         head = self.segmentor.decode_head
         if head.out_channels != head.num_classes:
             raise ValueError('MMSegHumanTeacher needs one logit per label; a '
@@ -58,9 +52,7 @@ class MMSegHumanTeacher(BaseTeacher):
             raise ValueError(f'background_index {background_index} is not one of '
                              f'the {self.num_classes} labels of the segmentor.')
         self.background_index = background_index
-        self.checkpoint = checkpoint
-        load_strict_checkpoint(self.segmentor, checkpoint, config)
-        self.freeze()
+        self.load_weights(self.segmentor)
 
     def predict_frames(self, frames: Tensor) -> Tensor:
         """Human masks of raw frames.
@@ -119,10 +111,3 @@ class MMSegHumanTeacher(BaseTeacher):
         shape = tuple(frames.shape[-2:])
         return [dict(img_shape=shape, ori_shape=shape, pad_shape=shape)
                 for _ in range(frames.shape[0])]
-
-    @property
-    def fingerprint(self) -> Dict:
-        """Base fingerprint plus the label count and the checkpoint's file name."""
-        checkpoint = osp.basename(self.checkpoint) if self.checkpoint else None
-        return dict(super().fingerprint, num_classes=self.num_classes,
-                    checkpoint=checkpoint)

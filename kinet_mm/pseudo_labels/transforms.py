@@ -1,11 +1,13 @@
-"""Load cached teacher pseudo labels aligned with the augmented frames."""
+"""Pipeline transforms: cached pseudo labels aligned with the augmented frames."""
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
+from mmaction.datasets.transforms import PackActionInputs
 from mmaction.registry import TRANSFORMS
-from mmcv.transforms import BaseTransform
+from mmcv.transforms import BaseTransform, to_tensor
 
-from ..pseudo_label_cache import PseudoLabelCache
+from .cache import PseudoLabelCache
+from .fields import FIELDS, HUMAN_MASK, MASK_STRIDE, SCENE_IDX, SCENE_PROB
 
 #: Relative aspect-ratio difference tolerated between the cached and decoded
 #: frames: masks are mapped in normalised coordinates, so a re-encoded copy of
@@ -92,8 +94,9 @@ class LoadPseudoLabels(BaseTransform):
         mask_stride (int): Output mask stride w.r.t. the augmented frames.
             Defaults to 8.
         expected (dict, optional): ``meta.json`` fields that must match, e.g.
-            ``dict(teachers=dict(human=dict(label_space='human-vs-background'),
-            scene=dict(label_space='places365', num_classes=365)), topk=5)``.
+            ``dict(teachers=dict(human=dict(label_space='lip20->human'),
+            scene=dict(label_space='places365', num_classes=365)), topk=5)``
+            (the labels of ``MMSegHumanTeacher`` and ``MMPretrainSceneTeacher``).
             A mismatch raises ValueError when the transform is built.
             Defaults to None.
         video_prefix (str, optional): The dataset's ``data_prefix['video']``;
@@ -131,16 +134,16 @@ class LoadPseudoLabels(BaseTransform):
             raise ValueError(
                 f'img_shape {results["img_shape"]} of {filename!r} is smaller '
                 f'than mask_stride={self.mask_stride}.')
-        results['pseudo_human_mask'] = warp_masks(
+        results[HUMAN_MASK] = warp_masks(
             entry.human_mask[rows],
             results.get('crop_quadruple', (0., 0., 1., 1.)),
             out_size,
             flip=bool(results.get('flip', False)),
             flip_direction=results.get('flip_direction') or 'horizontal')
-        results['pseudo_scene_idx'] = entry.scene_topk_idx[rows].astype(np.int64)
-        results['pseudo_scene_prob'] = entry.scene_topk_prob[rows].astype(
+        results[SCENE_IDX] = entry.scene_topk_idx[rows].astype(np.int64)
+        results[SCENE_PROB] = entry.scene_topk_prob[rows].astype(
             np.float32)
-        results['pseudo_mask_stride'] = self.mask_stride
+        results[MASK_STRIDE] = self.mask_stride
         return results
 
     @staticmethod
@@ -172,3 +175,42 @@ class LoadPseudoLabels(BaseTransform):
         return (f'{type(self).__name__}(cache_root={self.cache_root!r}, '
                 f'mask_stride={self.mask_stride}, expected={self.expected!r}, '
                 f'video_prefix={self.video_prefix!r})')
+
+
+@TRANSFORMS.register_module()
+class PackKINetInputs(PackActionInputs):
+    """PackActionInputs that also packs the cached pseudo labels.
+
+    Each of ``pseudo_human_mask`` (uint8 ``(N, H // s, W // s)``),
+    ``pseudo_scene_idx`` (int64 ``(N, k)``) and ``pseudo_scene_prob`` (float32
+    ``(N, k)``) present in the results becomes a tensor field of the same name
+    in the ``ActionDataSample``; without them it packs exactly like
+    PackActionInputs (e.g. with online teachers). Takes PackActionInputs' args.
+    """
+
+    def transform(self, results: Dict) -> Dict:
+        """Pack ``results`` into ``inputs`` and a ``data_samples`` with labels."""
+        packed = super().transform(results)
+        if HUMAN_MASK in results:
+            self._check_mask_alignment(results)
+        data_sample = packed['data_samples']
+        for key in FIELDS:
+            if key in results:
+                data_sample.set_field(to_tensor(results[key]), key)
+        return packed
+
+    @staticmethod
+    def _check_mask_alignment(results: Dict) -> None:
+        """Catch LoadPseudoLabels placed before a geometric transform.
+
+        The mask was sized from the ``img_shape`` LoadPseudoLabels saw; if a
+        later transform changed the frames, sizes disagree here.
+        """
+        stride = results.get(MASK_STRIDE)
+        img_h, img_w = results['img_shape']
+        mask_hw = tuple(results[HUMAN_MASK].shape[-2:])
+        if stride is not None and mask_hw != (img_h // stride, img_w // stride):
+            raise ValueError(
+                f'pseudo_human_mask of {results.get("filename")!r} is {mask_hw} '
+                f'but the frames are {(img_h, img_w)} (mask stride {stride}): '
+                'put LoadPseudoLabels after every crop/resize/flip transform.')

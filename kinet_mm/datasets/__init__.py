@@ -1,1 +1,0 @@
-from .transforms import *  # noqa: F401,F403

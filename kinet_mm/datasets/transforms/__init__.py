@@ -1,4 +1,0 @@
-from .formatting import PackKINetInputs
-from .pseudo_labels import LoadPseudoLabels
-
-__all__ = ['LoadPseudoLabels', 'PackKINetInputs']

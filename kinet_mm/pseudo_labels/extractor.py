@@ -1,0 +1,481 @@
+"""Run KINet's teachers once over a dataset and store their pseudo labels.
+
+The library behind ``tools/extract_pseudo_labels.py``: the videos of a config's
+datasets, the teachers of its model, one :class:`PseudoLabelExtractor` that
+writes a :class:`~.cache.PseudoLabelCache` (resumable, atomic per video) and the
+run's statistics (``extraction_stats.json`` in the cache, read by the
+benchmark).
+"""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+import mmcv
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dist import (all_gather_object, all_reduce, barrier,
+                           get_dist_info, init_dist)
+from mmengine.logging import MMLogger
+from mmengine.utils import ProgressBar
+from torch import nn
+
+from ..utils.io import atomic_write
+from .cache import PseudoLabelCache, PseudoLabelEntry, downsample_masks, mask_size
+
+TEACHER_NAMES = ('human', 'scene')
+STATS_FILE = 'extraction_stats.json'
+#: Most frames decoded at once (bounds memory for long strides / large frames).
+_MAX_DECODE_WINDOW = 64
+
+
+class VideoDecodeError(RuntimeError):
+    """A video could not be opened or decoded."""
+
+
+@dataclass
+class ExtractionSettings:
+    """What decides the stored pseudo labels, and how fast they are made.
+
+    Args:
+        stride (int): Store every ``stride``-th frame; readers take the
+            nearest stored frame. Defaults to 1.
+        mask_short_side (int): Short side of the stored masks (aspect kept).
+            Defaults to 64.
+        topk (int): Scene classes stored per frame. Defaults to 5.
+        teacher_short_side (int): Frames are resized to this short side before
+            the teachers (0: original size). Defaults to 224.
+        batch_size (int): Frames per teacher forward. Defaults to 16.
+        device (str): Where the teachers run. Defaults to ``'cpu'``.
+    """
+    stride: int = 1
+    mask_short_side: int = 64
+    topk: int = 5
+    teacher_short_side: int = 224
+    batch_size: int = 16
+    device: str = 'cpu'
+
+    def __post_init__(self) -> None:
+        for name in ('stride', 'mask_short_side', 'topk', 'batch_size'):
+            if getattr(self, name) < 1:
+                raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}')
+
+    def identity(self) -> Dict:
+        """The settings that change the stored values (``meta.json``)."""
+        return dict(stride=self.stride, topk=self.topk,
+                    mask_short_side=self.mask_short_side,
+                    teacher_short_side=self.teacher_short_side)
+
+
+# ----------------------------------------------------------------------------
+# What to extract: a config's videos and teachers
+# ----------------------------------------------------------------------------
+
+
+def _leaf_datasets(ds_cfg) -> List:
+    """Unwrap RepeatDataset / ConcatDataset-style wrappers."""
+    if 'datasets' in ds_cfg:
+        return [leaf for sub in ds_cfg['datasets'] for leaf in _leaf_datasets(sub)]
+    if 'dataset' in ds_cfg:
+        return _leaf_datasets(ds_cfg['dataset'])
+    return [ds_cfg]
+
+
+def dataset_cfgs(cfg: Config, split: str = 'train',
+                 ann_file: Optional[str] = None) -> List:
+    """Dataset configs whose videos are extracted.
+
+    Args:
+        cfg (Config): A training config.
+        split (str): ``'train'``, ``'val'`` or ``'all'`` (train, val, test).
+        ann_file (str, optional): An annotation file to use instead, its videos
+            under the train dataset's ``data_prefix``.
+    """
+    if ann_file is not None:
+        ds_cfg = _leaf_datasets(cfg.train_dataloader.dataset)[0].copy()
+        ds_cfg.ann_file = osp.abspath(ann_file)
+        return [ds_cfg]
+    loaders = dict(train=['train_dataloader'], val=['val_dataloader'],
+                   all=['train_dataloader', 'val_dataloader', 'test_dataloader'])
+    return [leaf for name in loaders[split] if cfg.get(name)
+            for leaf in _leaf_datasets(cfg[name].dataset)]
+
+
+def list_videos(ds_cfgs: Sequence) -> List[Tuple[str, str]]:
+    """``(key, filename)`` of every video, deduplicated, in dataset order.
+
+    The datasets are built (with no pipeline) so that ``data_root``,
+    ``data_prefix`` and the annotation format resolve exactly as in training;
+    the key is the filename relative to ``data_prefix['video']``.
+    """
+    from mmaction.registry import DATASETS
+    videos: Dict[str, str] = {}
+    for ds_cfg in ds_cfgs:
+        ds_cfg = ds_cfg.copy()
+        ds_cfg.pipeline = []
+        dataset = DATASETS.build(ds_cfg)
+        prefix = dataset.data_prefix.get('video', '')
+        for idx in range(len(dataset)):
+            filename = dataset.get_data_info(idx)['filename']
+            # Without a prefix the annotation holds full paths; drop the root.
+            key = osp.relpath(filename, prefix or os.sep)
+            videos.setdefault(key.replace(os.sep, '/'), filename)
+    return list(videos.items())
+
+
+def teacher_cfgs(model_cfg: Dict) -> Dict:
+    """The teacher configs of a KINet model config.
+
+    ``model.teachers`` (the shortcut) or ``model.pseudo_labeler.teachers``.
+    """
+    labeler = model_cfg.get('pseudo_labeler') or {}
+    cfgs = labeler.get('teachers') or model_cfg.get('teachers') or {}
+    missing = [name for name in TEACHER_NAMES if not cfgs.get(name)]
+    if missing:
+        raise KeyError(f'the model config has no teachers for {missing}: define '
+                       'model.teachers.human and model.teachers.scene.')
+    return {name: cfgs[name] for name in TEACHER_NAMES}
+
+
+def _plain(value):
+    """JSON-safe copy of a config value (tuples -> lists, objects -> str)."""
+    if hasattr(value, 'to_dict'):
+        value = value.to_dict()
+    return json.loads(json.dumps(value, default=str))
+
+
+# ----------------------------------------------------------------------------
+# Decoding
+# ----------------------------------------------------------------------------
+
+
+def open_video(filename: str):
+    """A decord reader, or :class:`VideoDecodeError` naming the file."""
+    import decord
+    try:
+        return decord.VideoReader(filename, num_threads=1)
+    except Exception as err:  # decord raises its own DECORDError / RuntimeError
+        raise VideoDecodeError(f'cannot open {filename}: {err}') from err
+
+
+def iter_stored_frames(reader, filename: str, num_frames: int, stride: int,
+                       batch_size: int) -> Iterator[Tuple[np.ndarray,
+                                                          np.ndarray]]:
+    """Yield ``(frame_inds, frames)`` batches of every ``stride``-th frame.
+
+    Frames are decoded in consecutive ranges, never by seeking: decord's
+    ``get_batch`` on a strided or out-of-order index list seeks to key frames,
+    and on AVIs with a broken key-frame index (e.g. HMDB51's) it then returns
+    other frames than the ones asked for; reading on from the current position
+    is exact.
+
+    Yields:
+        tuple: ``(B,)`` frame indices and ``(B, H, W, 3)`` uint8 RGB frames.
+    """
+    window = max(1, min(_MAX_DECODE_WINDOW, stride * batch_size))
+    kept_inds, kept = [], []
+    for start in range(0, num_frames, window):
+        stop = min(num_frames, start + window)
+        try:
+            frames = reader.get_batch(list(range(start, stop))).asnumpy()
+        except Exception as err:  # decord raises DECORDError / RuntimeError
+            raise VideoDecodeError(f'cannot decode frames {start}..{stop - 1} '
+                                   f'of {filename}: {err}') from err
+        first = -(-start // stride) * stride  # first multiple of stride
+        for ind in range(first, stop, stride):
+            kept_inds.append(ind)
+            kept.append(frames[ind - start])
+        while len(kept) >= batch_size or (kept and stop == num_frames):
+            yield (np.asarray(kept_inds[:batch_size]),
+                   np.stack(kept[:batch_size]))
+            del kept_inds[:batch_size], kept[:batch_size]
+
+
+def resize_short_side(frames: np.ndarray, short_side: int) -> np.ndarray:
+    """Resize ``(B, H, W, 3)`` uint8 frames to ``short_side`` (0: keep as is).
+
+    Area interpolation when shrinking (no aliasing), bilinear when enlarging.
+    """
+    height, width = frames.shape[1:3]
+    if not short_side or min(height, width) == short_side:
+        return frames
+    scale = short_side / min(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    interpolation = 'area' if scale < 1 else 'bilinear'
+    return np.stack([
+        mmcv.imresize(frame, size, interpolation=interpolation)
+        for frame in frames
+    ])
+
+
+# ----------------------------------------------------------------------------
+# The extractor
+# ----------------------------------------------------------------------------
+
+
+class PseudoLabelExtractor:
+    """Label videos with a human and a scene teacher.
+
+    Args:
+        teachers (dict): Built ``human`` and ``scene`` teachers.
+        settings (ExtractionSettings): What is stored, and where it runs.
+    """
+
+    def __init__(self, teachers: Dict[str, nn.Module],
+                 settings: ExtractionSettings) -> None:
+        self.teachers = {name: teachers[name].to(settings.device).eval()
+                         for name in TEACHER_NAMES}
+        self.settings = settings
+
+    @classmethod
+    def from_config(cls, cfg: Config,
+                    settings: ExtractionSettings) -> 'PseudoLabelExtractor':
+        """Build the teachers of ``cfg.model`` (only them, no student)."""
+        from mmaction.registry import MODELS
+        return cls({name: MODELS.build(teacher)
+                    for name, teacher in teacher_cfgs(cfg.model).items()},
+                   settings)
+
+    def meta(self, teacher_configs: Dict, info: Optional[Dict] = None) -> Dict:
+        """``meta.json`` content: what decides the pseudo labels' values."""
+        teachers = {
+            name: dict(_plain(self.teachers[name].fingerprint),
+                       cfg=_plain(teacher_configs[name]))
+            for name in TEACHER_NAMES
+        }
+        num_classes = self.scene_num_classes()
+        teachers['scene']['num_classes'] = num_classes
+        if self.settings.topk > num_classes:
+            raise ValueError(f'topk {self.settings.topk} exceeds the scene '
+                             f"teacher's {num_classes} classes.")
+        from ..version import __version__
+        return dict(teachers=teachers, **self.settings.identity(),
+                    info=dict(kinet_mm_version=__version__, **(info or {})))
+
+    def scene_num_classes(self) -> int:
+        """The scene teacher's class count (its attribute, else a probe)."""
+        teacher = self.teachers['scene']
+        num = getattr(teacher, 'num_classes', None)
+        if num is None:
+            size = self.settings.teacher_short_side or 224
+            probe = torch.zeros(1, 3, size, size, device=self.settings.device)
+            num = teacher(probe).shape[-1]
+        return int(num)
+
+    @torch.no_grad()
+    def label_frames(self, frames: np.ndarray) -> Tuple[np.ndarray, ...]:
+        """Pseudo labels of ``(B, H, W, 3)`` uint8 RGB frames.
+
+        Returns:
+            tuple: ``(B, h, w)`` bool masks at the stored size, ``(B, k)``
+            top-k scene classes and ``(B, k)`` their probabilities.
+        """
+        settings = self.settings
+        size = mask_size(frames.shape[1:3], settings.mask_short_side)
+        frames = resize_short_side(frames, settings.teacher_short_side)
+        batch = torch.from_numpy(frames).to(settings.device)
+        batch = batch.permute(0, 3, 1, 2).float()
+        masks = downsample_masks(self.teachers['human'](batch), size)
+        top = self.teachers['scene'](batch).float().topk(settings.topk, dim=1)
+        return masks, top.indices.cpu().numpy(), top.values.cpu().numpy()
+
+    def extract_video(self, filename: str) -> PseudoLabelEntry:
+        """Run the teachers on every ``stride``-th frame of one video."""
+        reader = open_video(filename)
+        num_frames = len(reader)
+        if num_frames == 0:
+            raise VideoDecodeError(f'{filename} has no frames')
+        inds, labels = [], []
+        for chunk, frames in iter_stored_frames(reader, filename, num_frames,
+                                                self.settings.stride,
+                                                self.settings.batch_size):
+            inds.append(chunk)
+            labels.append(self.label_frames(frames))
+        masks, topk_idx, topk_prob = (np.concatenate(parts)
+                                      for parts in zip(*labels))
+        return PseudoLabelEntry(
+            frame_inds=np.concatenate(inds),
+            human_mask=masks,
+            scene_topk_idx=topk_idx,
+            scene_topk_prob=topk_prob,
+            num_frames=num_frames,
+            frame_shape=tuple(frames.shape[1:3]))
+
+    def run(self, cache: PseudoLabelCache, videos: Sequence[Tuple[str, str]],
+            logger: MMLogger, show_progress: bool = True) -> Dict:
+        """Extract the videos that have no complete entry yet.
+
+        A video that cannot be decoded is logged and listed in the result's
+        ``failed``; the others go on.
+
+        Returns:
+            dict: ``done``, ``skipped``, ``frames`` and ``failed`` (filenames).
+        """
+        stats = dict(done=0, skipped=0, frames=0, failed=[])
+        removed = cache.remove_stale_temporaries([key for key, _ in videos])
+        if removed:
+            logger.info(f'removed {removed} temporary file(s) of interrupted '
+                        'writes')
+        progress = ProgressBar(len(videos)) if show_progress else None
+        for key, filename in videos:
+            if cache.is_complete(key):
+                stats['skipped'] += 1
+            else:
+                if key in cache:
+                    logger.warning(f'{cache.entry_path(key)} is unusable; '
+                                   're-extracting it')
+                try:
+                    entry = self.extract_video(filename)
+                except VideoDecodeError as err:
+                    logger.error(f'skipping video {key!r}: {err}')
+                    stats['failed'].append(filename)
+                else:
+                    cache.write(key, entry)
+                    stats['done'] += 1
+                    stats['frames'] += len(entry.frame_inds)
+            if progress is not None:
+                progress.update()
+        if progress is not None:
+            sys.stdout.write('\n')
+        return stats
+
+
+# ----------------------------------------------------------------------------
+# Processes and statistics
+# ----------------------------------------------------------------------------
+
+
+def init_launcher(launcher: str, device: str) -> None:
+    """Join the process group of ``launcher`` (``none``, ``pytorch``, ``slurm``).
+
+    On CUDA this is MMEngine's ``init_dist`` with NCCL. MMEngine's launchers
+    pin a CUDA device first, which fails on CPU-only hosts, so there the group
+    is created with gloo from the same environment: ``torchrun``'s variables,
+    or SLURM's mapped to them as MMEngine's slurm launcher maps them.
+    """
+    if launcher == 'none':
+        return
+    if device.startswith('cuda'):
+        init_dist(launcher, backend='nccl')
+        return
+    if launcher == 'slurm':
+        env = os.environ
+        env.setdefault('RANK', env['SLURM_PROCID'])
+        env.setdefault('WORLD_SIZE', env['SLURM_NTASKS'])
+        env.setdefault('LOCAL_RANK', env.get('SLURM_LOCALID', '0'))
+        env.setdefault('MASTER_PORT', '29500')
+        if 'MASTER_ADDR' not in env:
+            env['MASTER_ADDR'] = subprocess.getoutput(
+                f'scontrol show hostname {env["SLURM_NODELIST"]} | head -n1')
+    elif launcher != 'pytorch':
+        raise ValueError(f'unknown launcher {launcher!r}')
+    torch.distributed.init_process_group(backend='gloo')
+
+
+def gather_stats(stats: Dict, seconds: float, world_size: int) -> Dict:
+    """Totals over all ranks: counts summed, the slowest rank's time."""
+    totals = torch.tensor([stats['done'], stats['skipped'], stats['frames']],
+                          dtype=torch.float64)
+    wall = torch.tensor([seconds], dtype=torch.float64)
+    failed = stats['failed']
+    if world_size > 1:
+        all_reduce(totals, op='sum')
+        all_reduce(wall, op='max')
+        failed = [f for part in all_gather_object(failed) for f in part]
+    done, skipped, frames = (int(v) for v in totals)
+    seconds = wall.item()
+    return dict(done=done, skipped=skipped, frames=frames, failed=failed,
+                seconds=seconds, world_size=world_size,
+                fps=frames / seconds if seconds > 0 and frames else None)
+
+
+def cache_bytes_per_frame(root: str) -> Optional[float]:
+    """Stored bytes over stored frames of every entry of a cache."""
+    cache = PseudoLabelCache(root)
+    frames = size = 0
+    for key in cache.keys():
+        frames += len(cache.read(key).frame_inds)
+        size += osp.getsize(cache.entry_path(key))
+    return size / frames if frames else None
+
+
+def write_stats(root: str, totals: Dict, settings: ExtractionSettings) -> Dict:
+    """Record a run's throughput and the cache's size in ``STATS_FILE``.
+
+    A run that extracted nothing (everything was cached) keeps the previous
+    run's throughput: it measured nothing.
+    """
+    path = osp.join(root, STATS_FILE)
+    previous = read_stats(root) or {}
+    record = dict(totals, settings=asdict(settings),
+                  bytes_per_frame=cache_bytes_per_frame(root),
+                  time=time.strftime('%Y-%m-%d %H:%M %Z'))
+    if not totals['frames'] and previous.get('fps'):
+        record.update({k: previous[k] for k in ('fps', 'frames', 'seconds',
+                                                'world_size', 'settings', 'time')
+                       if k in previous})
+    text = json.dumps(record, indent=1, sort_keys=True) + '\n'
+    atomic_write(path, lambda f: f.write(text.encode('utf-8')))
+    return record
+
+
+def read_stats(root: str) -> Optional[Dict]:
+    """The ``STATS_FILE`` of a cache, or None if it has none."""
+    path = osp.join(root, STATS_FILE)
+    if not osp.isfile(path):
+        return None
+    with open(path, encoding='utf-8') as f:
+        return json.load(f)
+
+
+def extract_to_cache(cfg: Config,
+                     out: str,
+                     settings: ExtractionSettings,
+                     split: str = 'train',
+                     ann_file: Optional[str] = None,
+                     logger: Optional[MMLogger] = None) -> Dict:
+    """Extract the pseudo labels of a config's videos into the cache ``out``.
+
+    Every process of an initialised process group takes every
+    ``world_size``-th video; rank 0 creates the cache and records the run's
+    statistics. A cache built with other teachers or settings is refused.
+
+    Args:
+        cfg (Config): A KINet config with ``model.teachers``.
+        out (str): The cache directory (created, or resumed).
+        settings (ExtractionSettings): What is stored, where teachers run.
+        split (str): See :func:`dataset_cfgs`. Defaults to ``'train'``.
+        ann_file (str, optional): See :func:`dataset_cfgs`.
+        logger (MMLogger, optional): Defaults to the current logger.
+
+    Returns:
+        dict: Totals over all processes (see :func:`gather_stats`).
+    """
+    logger = logger or MMLogger.get_current_instance()
+    rank, world_size = get_dist_info()
+    extractor = PseudoLabelExtractor.from_config(cfg, settings)
+    meta = extractor.meta(teacher_cfgs(cfg.model), info=dict(
+        config=osp.abspath(cfg.filename) if cfg.filename else None))
+    videos = list_videos(dataset_cfgs(cfg, split, ann_file))
+    # Every rank checks an existing meta.json, so a mismatch stops all of
+    # them instead of leaving the others waiting at the barrier.
+    PseudoLabelCache.check_can_create(out, meta)
+    if rank == 0:
+        PseudoLabelCache.create(out, meta)
+    barrier()
+    shard = videos[rank::world_size]
+    logger.info(f'rank {rank}/{world_size}: {len(shard)} of {len(videos)} '
+                f'videos -> {out} (stride {settings.stride})')
+    start = time.perf_counter()
+    stats = extractor.run(PseudoLabelCache(out), shard, logger,
+                          show_progress=rank == 0)
+    totals = gather_stats(stats, time.perf_counter() - start, world_size)
+    if rank == 0:
+        write_stats(out, totals, settings)
+    return totals
+
