@@ -166,11 +166,22 @@ def test_test_protocol_runs_backbone_once_per_frame():
     assert torch.isclose(scores.sum(), torch.tensor(1.0))  # average_clips='prob'
 
 
-def test_teacher_weights_stay_out_of_checkpoints():
-    model = build()
+@pytest.mark.parametrize('fixed', [False, True])
+def test_teacher_weights_stay_out_of_checkpoints(fixed):
+    """Wherever a teacher sits: the online labeler, a teacher-feature branch."""
+    backbone = model_cfg()['backbone']
+    if fixed:
+        backbone = dict(backbone, fixed_branches=dict(scene=dict(
+            type='TeacherFeatureBranch', stage_indices=(0, 1),
+            in_channels=(1, 1), mean=(0, 0, 0), std=(1, 1, 1),
+            teacher=dict(type='_TestBrightnessHumanTeacher'))))
+    model = build(backbone=backbone)
+    teacher_keys = [name for name, _ in model.named_parameters()
+                     if '.probe.' in name]
+    assert len(teacher_keys) == (4 if fixed else 2)  # weight, bias each
     state = model.state_dict()
-    assert state and not any(k.startswith('teachers.') for k in state)
-    fresh = build()
+    assert state and not [k for k in state if 'teacher' in k]
+    fresh = build(backbone=backbone)
     fresh.load_state_dict(state, strict=True)  # teachers load their own weights
     for key, value in state.items():
         torch.testing.assert_close(fresh.state_dict()[key], value)
