@@ -21,6 +21,8 @@ from kinet_mm.apis import (CheckpointMismatchError, LabelMapError,
                            prepare_video, read_label_map, scene_class_names)
 from kinet_mm.apis.gradcam import resolve_layer
 from kinet_mm.compat import VideoReadError
+from kinet_mm.deploy import deploy_config, deploy_state_dict
+from kinet_mm.visualization.panels import panel_rows
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = str(REPO / 'configs/kinet/kinet_r18_1x1x3_realclips-cpu.py')
@@ -221,3 +223,16 @@ def test_label_maps(model, tmp_path):
     # Defaults: the config's dataset classes; the scene teacher's ImageNet names.
     assert action_class_names(model.cfg, 10)[5] == 'arm wrestling'
     assert scene_class_names(model.cfg, 1000)[1] == 'goldfish'
+
+
+def test_exported_model_has_no_auxiliary_fields(model, checkpoint, clip, tmp_path):
+    """A tools/export_deploy.py model: same action scores, no human/scene."""
+    state = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    kept, _ = deploy_state_dict(state['state_dict'])
+    torch.save(dict(state_dict=kept), tmp_path / 'deploy.pth')
+    deployed = init_kinet(deploy_config(model.cfg), str(tmp_path / 'deploy.pth'))
+    result = inference_kinet(deployed, clip)
+    assert 'pred_human' not in result and 'pred_scene' not in result
+    torch.testing.assert_close(result.pred_score,
+                               inference_kinet(model, clip).pred_score)
+    assert panel_rows(result) == ['frame']
