@@ -9,6 +9,7 @@ switches ``cls_head.average_clips`` to ``'score'`` for good, so it runs on a
 throwaway copy of the model.
 """
 import copy
+import warnings
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -89,7 +90,11 @@ def class_activation_maps(model: nn.Module,
     if target_class is not None:
         for sample in data['data_samples']:
             sample.set_gt_label(int(target_class))
-    with torch.enable_grad():
+    with torch.enable_grad(), warnings.catch_warnings():
+        # GradCAM's non-full backward hook lacks some grad_input, which torch
+        # warns about; it reads only grad_output, which is complete.
+        warnings.filterwarnings('ignore', message='Using (a )?non-full backward',
+                                category=FutureWarning)
         cam = GradCAM(cam_model, layer_name)
         # The map itself, not GradCAM's colour blend: the caller overlays it.
         maps, scores = cam._calculate_localization_map(
