@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
@@ -31,6 +32,14 @@ def save_random_checkpoint(config: str, path: Path) -> Path:
     model.init_weights()
     torch.save(dict(meta=dict(), state_dict=model.state_dict()), path)
     return path
+
+
+@pytest.fixture
+def tmp_path(tmp_path):
+    """pytest's tmp_path, without the checkpoints (180 MB) once done."""
+    yield tmp_path
+    for path in tmp_path.glob('*.pth'):
+        path.unlink()
 
 
 def test_demo_writes_figure5_panels(real_clips, tmp_path):

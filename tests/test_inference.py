@@ -48,8 +48,18 @@ def save_random_checkpoint(config: str, path: Path, **cfg_options) -> Path:
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory) -> Path:
-    return save_random_checkpoint(
+    path = save_random_checkpoint(
         CONFIG, tmp_path_factory.mktemp('kinet') / 'kinet_random.pth')
+    yield path
+    path.unlink()  # 130 MB; pytest keeps the last three tmp dirs
+
+
+@pytest.fixture
+def tmp_path(tmp_path):
+    """pytest's tmp_path, without the checkpoints the tests leave in it."""
+    yield tmp_path
+    for path in tmp_path.glob('*.pth'):
+        path.unlink()
 
 
 @pytest.fixture(scope='module')
