@@ -76,7 +76,7 @@ def test_demo_writes_figure5_panels(real_clips, tmp_path):
     assert len(summary['frames']) == NUM_SEGS
     assert len(summary['frames'][0]['top_scenes']) == 3
 
-    # Four panel rows (frame, student, KINet CAM, TSN CAM), 8 columns.
+    # Four panel rows (frame, student, TSN CAM, KINet CAM), a column a frame.
     with Image.open(out / 'summary.png') as png:
         assert png.size == (round((PANEL_INCHES * NUM_SEGS + 1.2) * 100),
                             round((PANEL_INCHES * 4 + 1.0) * 100))

@@ -29,10 +29,11 @@ def panel_rows(result: ActionDataSample,
     rows = ['frame']
     if 'pred_human' in result or 'pred_scene' in result:
         rows.append('student')
-    if 'gradcam' in result:
-        rows.append('kinet_cam')
+    # Figure 5's order: TSN's maps above KINet's.
     if tsn_gradcam is not None:
         rows.append('tsn_cam')
+    if 'gradcam' in result:
+        rows.append('kinet_cam')
     return rows
 
 
@@ -83,10 +84,10 @@ def summary_figure(result: ActionDataSample,
     """Paper Figure 5 for one video: a column per sampled frame.
 
     Rows: the input frame; the student's human mask (probability
-    ``>= human_threshold``) and top-3 scenes; KINet's Grad-CAM; TSN's Grad-CAM
-    (``tsn_gradcam``, ``(S, H, W)``, computed on the same frames). Rows whose
-    data the result lacks are left out. At most ``max_frames`` frames, evenly
-    spread over the ``S`` inputs.
+    ``>= human_threshold``) and top-3 scenes; TSN's Grad-CAM (``tsn_gradcam``,
+    ``(S, H, W)``, computed on the same frames); KINet's Grad-CAM, below TSN's
+    as in the paper. Rows whose data the result lacks are left out. At most
+    ``max_frames`` frames, evenly spread over the ``S`` inputs.
     """
     rows = panel_rows(result, tsn_gradcam)
     num = len(result.frames)
