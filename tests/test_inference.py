@@ -183,6 +183,8 @@ def test_gradcam_of_the_action_map(model, clip):
                                atol=1e-4, rtol=1e-3)
     other, _ = class_activation_maps(model, data, target_class=second)
     assert (other[0] - top1.gradcam).abs().max() > 1e-2  # class-specific
+    with pytest.raises(KeyError, match="backbone has no child 'layer9'"):
+        class_activation_maps(model, data, target_layer_name='backbone/layer9')
     # The model itself is left as it was: no hooks, probabilities.
     assert not resolve_layer(model, layer)._forward_hooks
     assert model.cls_head.average_clips == 'prob'

@@ -69,7 +69,10 @@ def class_activation_maps(model: nn.Module,
     For frame ``t`` with target-layer map ``A_t`` ``(C', h, w)`` and class
     score ``y`` (the head's scores before softmax, averaged over views):
     ``M_t = ReLU(sum_c mean_hw(dy / dA_t[c]) * A_t[c])``, upsampled to the
-    input size, then min-max normalised over all frames of a video together.
+    input size, then min-max normalised over all frames of a video together
+    (a frame with no positive evidence for the class stays 0). With an AKG
+    head ``y`` also depends on the human and scene maps; the default layer
+    shows where the *action* map supports the class.
 
     Args:
         model (nn.Module): A ``Recognizer2D`` (KINet, TSN, ...); not modified.
