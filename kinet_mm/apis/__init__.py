@@ -1,0 +1,14 @@
+"""Public inference API: one video in, action scores and what each branch saw."""
+from .checkpoint import CheckpointMismatchError, load_checkpoint_strict
+from .gradcam import class_activation_maps, default_target_layer
+from .inference import (inference_kinet, init_kinet, predict_auxiliary_chunked,
+                        prepare_video)
+from .labels import (LabelMapError, action_class_names, read_label_map,
+                     scene_class_names)
+
+__all__ = [
+    'CheckpointMismatchError', 'LabelMapError', 'action_class_names',
+    'class_activation_maps', 'default_target_layer', 'inference_kinet',
+    'init_kinet', 'load_checkpoint_strict', 'predict_auxiliary_chunked',
+    'prepare_video', 'read_label_map', 'scene_class_names'
+]
