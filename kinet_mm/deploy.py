@@ -15,6 +15,21 @@ TRAIN_ONLY_MODEL_KEYS = ('human_head', 'scene_head', 'teachers',
 TRAIN_ONLY_PREFIXES = ('aux_heads.', 'pseudo_labeler.')
 
 
+def without_teachers(model_cfg: Dict) -> Dict:
+    """A copy of a model config that builds no teacher, for inference.
+
+    KINet keeps its auxiliary heads (``predict_auxiliary`` shows what they
+    learned) but reads pseudo labels from the data, which inference never
+    asks for; other models are returned as they are.
+    """
+    model_cfg = copy.deepcopy(model_cfg)
+    if model_cfg.get('type') == 'KINet':
+        for key in ('teachers', 'pseudo_label_source'):
+            model_cfg.pop(key, None)
+        model_cfg['pseudo_labeler'] = dict(type='CachedPseudoLabeler')
+    return model_cfg
+
+
 def deploy_config(cfg: Config) -> Config:
     """A copy of ``cfg`` whose model has no auxiliary heads or teachers.
 

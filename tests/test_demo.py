@@ -4,34 +4,18 @@ Random-weight checkpoints of the real-clip configs: the test checks that the
 script runs and writes its files, not what a trained model predicts.
 """
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-import torch
-from mmaction.registry import MODELS
-from mmengine.config import Config
+from fixtures import REPO_ROOT, run_command
+from fixtures.checkpoints import save_random_checkpoint
 from PIL import Image
 
 from kinet_mm.visualization.panels import PANEL_INCHES
 
-REPO = Path(__file__).resolve().parents[1]
 CONFIG = 'configs/kinet/kinet_r18_1x1x3_realclips-cpu.py'
 # Fewer frames than the config's 8, through --cfg-options, to stay fast.
 NUM_SEGS = 3
-
-
-def save_random_checkpoint(config: str, path: Path) -> Path:
-    cfg = Config.fromfile(config)
-    if 'teachers' in cfg.model:
-        cfg.model.pseudo_label_source = 'cache'  # no teachers to build
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    torch.save(dict(meta=dict(), state_dict=model.state_dict()), path)
-    return path
 
 
 @pytest.fixture
@@ -46,24 +30,20 @@ def test_demo_writes_figure5_panels(real_clips, tmp_path):
     # TSN-R18 (not R50) keeps the test fast; the structure is the same.
     tsn_config = tmp_path / 'tsn_r18.py'
     tsn_config.write_text(
-        f"_base_ = '{REPO / 'configs/tsn/tsn_r50_1x1x3_realclips-cpu.py'}'\n"
+        f"_base_ = '{REPO_ROOT / 'configs/tsn/tsn_r50_1x1x3_realclips-cpu.py'}'\n"
         'model = dict(backbone=dict(depth=18), cls_head=dict(in_channels=512))\n')
-    kinet_ckpt = save_random_checkpoint(str(REPO / CONFIG), tmp_path / 'k.pth')
+    kinet_ckpt = save_random_checkpoint(str(REPO_ROOT / CONFIG), tmp_path / 'k.pth')
     tsn_ckpt = save_random_checkpoint(str(tsn_config), tmp_path / 't.pth')
     video = real_clips / 'videos' / 'arm_wrestling.mp4'
     missing = tmp_path / 'missing_clip.mp4'
     out_dir = tmp_path / 'out'
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO))
-    run = subprocess.run(
-        [sys.executable, 'demo/demo.py', CONFIG, kinet_ckpt, video, missing,
-         '--tsn-config', tsn_config, '--tsn-checkpoint', tsn_ckpt,
-         '--device', 'cpu', '--out-dir', out_dir, '--cfg-options',
-         f'test_pipeline.1.num_clips={NUM_SEGS}'],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, errors='replace', timeout=300)
-    log = run.stdout
     # The missing video is named and fails the run; the good one is done.
-    assert run.returncode == 1, log[-4000:]
+    log = run_command(
+        sys.executable, 'demo/demo.py', CONFIG, kinet_ckpt, video, missing,
+        '--tsn-config', tsn_config, '--tsn-checkpoint', tsn_ckpt,
+        '--device', 'cpu', '--out-dir', out_dir, '--cfg-options',
+        f'test_pipeline.1.num_clips={NUM_SEGS}', ok=False,
+        PYTHONPATH=str(REPO_ROOT))
     assert f'video not found: {missing}' in log
     assert 'the top-5 labels with corresponding scores are' in log
 

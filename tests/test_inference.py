@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from fixtures import REPO_ROOT
+from fixtures.checkpoints import save_random_checkpoint
 import torch.nn.functional as F
 from decord import VideoReader
 from mmaction.apis import inference_recognizer
-from mmaction.registry import MODELS
-from mmengine.config import Config
 from mmengine.dataset import Compose
 
 from kinet_mm.apis import (CheckpointMismatchError, LabelMapError,
@@ -24,26 +24,12 @@ from kinet_mm.compat import VideoReadError
 from kinet_mm.deploy import deploy_config, deploy_state_dict
 from kinet_mm.visualization.panels import panel_rows
 
-REPO = Path(__file__).resolve().parents[1]
-CONFIG = str(REPO / 'configs/kinet/kinet_r18_1x1x3_realclips-cpu.py')
-TSN_CONFIG = str(REPO / 'configs/tsn/tsn_r50_1x1x3_realclips-cpu.py')
+CONFIG = str(REPO_ROOT / 'configs/kinet/kinet_r18_1x1x3_realclips-cpu.py')
+TSN_CONFIG = str(REPO_ROOT / 'configs/tsn/tsn_r50_1x1x3_realclips-cpu.py')
 CLIP = 'arm_wrestling.mp4'
 NUM_SEGS = 8  # the config's test pipeline
 CROP = 112
 TSN_R18 = {'model.backbone.depth': 18, 'model.cls_head.in_channels': 512}
-
-
-def save_random_checkpoint(config: str, path: Path, **cfg_options) -> Path:
-    """Build ``config``'s model with random weights and save a checkpoint."""
-    cfg = Config.fromfile(config)
-    cfg.merge_from_dict(cfg_options)
-    if 'teachers' in cfg.model:
-        cfg.model.pseudo_label_source = 'cache'  # no teachers to build
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    torch.save(dict(meta=dict(), state_dict=model.state_dict()), path)
-    return path
 
 
 @pytest.fixture(scope='module')

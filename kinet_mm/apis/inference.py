@@ -15,6 +15,7 @@ from mmengine.utils import ProgressBar
 from torch import Tensor
 
 from ..compat import VideoReadError
+from ..deploy import without_teachers
 from ..utils.frames import preprocessed_to_rgb
 from .checkpoint import load_checkpoint_strict
 from .gradcam import class_activation_maps
@@ -47,10 +48,12 @@ def init_kinet(config: ConfigType,
     cfg = Config.fromfile(config) if name else copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    if cfg.model.get('teachers'):
-        # 'cache' builds no teacher: prediction never runs them.
-        cfg.model.pseudo_label_source = 'cache'
-    model = init_recognizer(cfg, checkpoint=None, device='cpu')
+    # Prediction never runs the teachers; model.cfg stays the user's config
+    # (it still names the scene teacher's label space, for instance).
+    model = init_recognizer(Config(dict(cfg.to_dict(),
+                                        model=without_teachers(cfg.model))),
+                            checkpoint=None, device='cpu')
+    model.cfg = cfg
     if checkpoint is not None:
         loaded = load_checkpoint_strict(model, checkpoint, config_name=name)
         dataset_meta = loaded.get('meta', {}).get('dataset_meta')
