@@ -1,4 +1,4 @@
-"""Annotation files are checked before training (kinet_mm.datasets.CheckedVideoDataset)."""
+"""Annotation files are checked before training (CheckedVideoDataset)."""
 import os
 import shutil
 from pathlib import Path

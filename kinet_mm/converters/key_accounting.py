@@ -1,4 +1,4 @@
-"""Strict bookkeeping of a checkpoint conversion: every key used once, every key filled."""
+"""Strict bookkeeping of a conversion: every key used once, every key filled."""
 from collections import OrderedDict
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
