@@ -12,8 +12,9 @@ model = dict(
         style='caffe'),      # stride on the first 1x1 conv of a block
     head=dict(num_classes=365))
 # Caffe input: BGR on the 0-255 scale minus the per-channel mean, no std.
-# The mean is that of places365CNN_mean.binaryproto; the converter prints it
-# (--mean-file) if you want to check these values against your copy.
+# The mean is the per-channel average of the project's 256x256 mean image,
+# places365CNN_mean.binaryproto (read with kinet_mm.converters.caffe:
+# 104.0510, 112.5145, 116.6760); the converter's --mean-file re-checks it.
 data_preprocessor = dict(
     num_classes=365,
     mean=[104.051, 112.514, 116.676],
