@@ -231,11 +231,13 @@ def test_lip_converter_reproduces_the_source(lip_source, real_clips,
     convert_lip_pspnet(str(path), str(dst), config=LIP_CONFIG)
     teacher = build_teacher(dict(type='MMSegHumanTeacher', config=LIP_CONFIG,
                                  checkpoint=str(dst)))
-    frames = real_frames(real_clips, 256)  # the source's input size
+    # Half the source's 256x256 input, to keep the test fast: the network is
+    # fully convolutional (adaptive pyramid pooling), any multiple of 8 works.
+    frames = real_frames(real_clips, 128)
     with torch.no_grad():
         expected = source((frames / 255 - IMAGENET_MEAN) / IMAGENET_STD)
     converted = teacher.segment(frames).log_softmax(dim=1)
-    assert converted.shape == expected.shape == (2, 20, 256, 256)
+    assert converted.shape == expected.shape == (2, 20, 128, 128)
     assert expected.std() > 0.1  # not a degenerate, constant output
     torch.testing.assert_close(converted, expected, atol=1e-4, rtol=0)
     human = teacher(frames)
