@@ -290,6 +290,30 @@ def test_places365_pytorch_converter(arch, config, real_clips, tmp_path):
     torch.testing.assert_close(converted, expected, atol=1e-4, rtol=0)
 
 
+def test_converter_tool_runs_anywhere_with_its_default_config(
+        tmp_path, monkeypatch):
+    """tools/model_converters/ from another folder: the default --config is a
+    ``kinet_mm::`` path, found next to the installed package."""
+    import runpy
+    import sys
+    source = torchvision.models.resnet18(num_classes=365)
+    torch.save(dict(state_dict=OrderedDict(
+        ('module.' + k, v) for k, v in source.state_dict().items())),
+        tmp_path / 'resnet18_places365.pth.tar')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, 'argv', [
+        'places365_pytorch_to_mmpretrain.py', 'resnet18_places365.pth.tar',
+        'out/resnet18_places365.pth'])
+    tool = REPO / 'tools/model_converters/places365_pytorch_to_mmpretrain.py'
+    runpy.run_path(str(tool), run_name='__main__')
+    saved = torch.load(tmp_path / 'out/resnet18_places365.pth',
+                       weights_only=True)
+    assert saved['meta']['config'] == \
+        'kinet_mm::teachers/resnet18_places365.py'
+    assert torch.equal(saved['state_dict']['head.fc.weight'],
+                       source.fc.weight)
+
+
 # ---------------------------------------------------- Places365, Caffe
 
 

@@ -26,10 +26,10 @@ from .key_accounting import (ConversionError, KeyAccountant,
 from .lip_pspnet import map_lip_pspnet
 from .places365 import map_caffe_resnet, map_torchvision_resnet
 
-#: Default teacher configs, relative to the repository root.
-LIP_CONFIG = 'configs/teachers/pspnet_densenet121_lip.py'
-PLACES365_CAFFE_CONFIG = 'configs/teachers/resnet152_places365.py'
-PLACES365_PYTORCH_CONFIG = 'configs/teachers/resnet18_places365.py'
+#: Default teacher configs, found wherever kinet_mm is installed.
+LIP_CONFIG = 'kinet_mm::teachers/pspnet_densenet121_lip.py'
+PLACES365_CAFFE_CONFIG = 'kinet_mm::teachers/resnet152_places365.py'
+PLACES365_PYTORCH_CONFIG = 'kinet_mm::teachers/resnet18_places365.py'
 
 
 def build_target(config: str, registry,
