@@ -140,3 +140,31 @@ def test_bad_labels_stop_training_before_the_first_step(videos, tmp_path,
     with pytest.raises(AnnotationError, match=f'{ann}:2: label 17'):
         runner.train()
     assert steps == []
+
+
+def test_rawframe_lines_and_frame_directories(tmp_path):
+    frames = tmp_path / 'rawframes'
+    (frames / 'clip_a').mkdir(parents=True)
+    ann = write(tmp_path / 'ann.txt', [
+        'clip_a 30 4',         # 1 fine
+        'clip_b 30 4',         # 2 no such directory
+        'clip_a 30',           # 3 no label (the 30 is the frame count)
+        'clip_a -5 1',         # 4 negative frame count
+        'clip_a 30 11',        # 5 label too large
+    ])
+    cfg = dict(type='CheckedRawframeDataset', ann_file=str(ann),
+               data_prefix=dict(img=str(frames)), pipeline=[], num_classes=10)
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        with pytest.raises(AnnotationError) as err:
+            DATASETS.build(cfg)
+    reported = [line.split(': ', 1) for line in str(err.value).splitlines()[1:]]
+    assert [where for where, _ in reported] == [f'{ann}:{n}' for n in (2, 3, 4, 5)]
+    assert 'frame directory' in reported[0][1]
+    assert 'no label' in reported[1][1]
+    assert 'negative frame count' in reported[2][1]
+    assert 'label 11' in reported[3][1]
+    # With an offset column, "clip_a 30" lacks both frame count and label.
+    write(ann, ['clip_a 0 30 4', 'clip_a 30 4'])
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        with pytest.raises(AnnotationError, match=f'{ann}:2: no label'):
+            DATASETS.build(dict(cfg, with_offset=True))
