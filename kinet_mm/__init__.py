@@ -8,5 +8,9 @@ from . import compat
 
 compat.apply_all()
 
-from . import models, pseudo_labels  # noqa: E402,F401  (registers modules)
+from .utils.config_prefix import register_config_prefix  # noqa: E402
+
+register_config_prefix()  # `_base_ = 'kinet_mm::...'` (docs/mim.md)
+
+from . import datasets, models, pseudo_labels  # noqa: E402,F401  (registers)
 from .version import __version__  # noqa: E402,F401

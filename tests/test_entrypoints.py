@@ -24,6 +24,7 @@ from mmengine.runner import CheckpointLoader
 
 import kinet_mm  # noqa: F401  (weights-only loading of Runner checkpoints)
 from kinet_mm.compat import VideoReadError
+from kinet_mm.datasets.annotation_check import AnnotationError
 
 CONFIG = 'configs/tsn/tsn_r50_1x1x3_realclips-cpu.py'
 MMACTION_TRAIN = Path(mmaction.__file__).parent / '.mim' / 'tools' / 'train.py'
@@ -147,21 +148,27 @@ def bad_videos(tmp_path):
     return write_annotations
 
 
-@pytest.mark.parametrize('video, error', [
-    ('missing_clip.mp4', FileNotFoundError),
-    ('corrupt_clip.mp4', VideoReadError),
-])
-def test_bad_video_error_names_file(bad_videos, monkeypatch, video, error):
+def test_bad_video_error_names_file(bad_videos, monkeypatch):
     monkeypatch.chdir(REPO_ROOT)
-    ann_file = bad_videos(video)
     dataset_cfg = Config.fromfile(CONFIG).test_dataloader.dataset
-    dataset_cfg.update(
-        ann_file=str(ann_file), data_prefix=dict(video=str(ann_file.parent)))
-    with DefaultScope.overwrite_default_scope('mmaction'):
-        dataset = DATASETS.build(dataset_cfg)
-        with pytest.raises(
-                error, match=re.escape(osp.join(ann_file.parent, video))):
-            dataset[0]
+
+    def build(video):
+        ann_file = bad_videos(video)
+        dataset_cfg.update(ann_file=str(ann_file),
+                           data_prefix=dict(video=str(ann_file.parent)))
+        with DefaultScope.overwrite_default_scope('mmaction'):
+            return DATASETS.build(dataset_cfg), ann_file
+
+    # A missing video: the dataset's annotation check names it when built.
+    with pytest.raises(AnnotationError, match=re.escape(
+            f"missing_clip.mp4.txt:1: video file "
+            f"'{osp.join(bad_videos('x').parent, 'missing_clip.mp4')}'")):
+        build('missing_clip.mp4')
+    # A corrupt one exists: decoding it names it.
+    dataset, ann_file = build('corrupt_clip.mp4')
+    with pytest.raises(VideoReadError, match=re.escape(
+            osp.join(ann_file.parent, 'corrupt_clip.mp4'))):
+        dataset[0]
 
 
 def test_bad_video_fails_training_naming_file(bad_videos):

@@ -96,8 +96,10 @@ def seg_teacher() -> MMSegHumanTeacher:
 
 def test_seg_teacher_builds_the_paper_network(seg_teacher):
     segmentor = seg_teacher.segmentor
-    assert type(segmentor.backbone).__name__ == 'DenseNet'
-    assert type(segmentor.decode_head).__name__ == 'PSPHead'
+    # The architecture of the published LIP checkpoint (docs/teachers.md).
+    assert type(segmentor.backbone).__name__ == 'DenseNetStride8'
+    assert type(segmentor.decode_head).__name__ == 'PSPUpsampleHead'
+    assert not segmentor.with_auxiliary_head
     assert seg_teacher.num_classes == 20
     assert seg_teacher.label_space == 'lip20->human'
     assert seg_teacher.mean.flatten().tolist() == pytest.approx(IMAGENET_MEAN)
@@ -141,7 +143,8 @@ def test_seg_teacher_is_frozen(seg_teacher):
 
 def test_seg_teacher_extract_stages(seg_teacher):
     stages = seg_teacher.extract_stages(random_frames(2, 3, 64, 64))
-    assert [tuple(s.shape) for s in stages] == [(2, 512, 2, 2), (2, 1024, 2, 2)]
+    # Output stride 8: transitions 2 and 3 do not pool.
+    assert [tuple(s.shape) for s in stages] == [(2, 512, 8, 8), (2, 1024, 8, 8)]
 
 
 def test_seg_teacher_loads_checkpoint(seg_teacher, tmp_path):
@@ -200,7 +203,12 @@ def test_cls_teacher_probabilities(cls_teacher):
     assert torch.allclose(probs.sum(dim=1), torch.ones(2))
     assert cls_teacher.num_classes == 365
     assert cls_teacher.label_space == 'places365'
-    assert cls_teacher.mean.flatten().tolist() == pytest.approx(IMAGENET_MEAN)
+    # The Caffe model's input: BGR minus the Places365 mean, no std.
+    assert cls_teacher.mean.flatten().tolist() == pytest.approx(
+        [104.051, 112.514, 116.676])
+    assert cls_teacher.std.flatten().tolist() == [1.0, 1.0, 1.0]
+    assert not cls_teacher.rgb_input
+    assert type(cls_teacher.classifier.backbone).__name__ == 'CaffeResNet'
 
 
 def test_cls_teacher_extract_stages(cls_teacher):

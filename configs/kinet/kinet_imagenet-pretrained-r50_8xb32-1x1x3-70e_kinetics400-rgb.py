@@ -41,17 +41,18 @@ model = dict(
         _scope_='mmpretrain',
         num_classes=num_scene_classes,
         in_channels=2048),
-    # The paper's teachers. Put the LIP / Places365 weights at these paths, or
-    # extract a pseudo-label cache once (tools/extract_pseudo_labels.py) and
-    # train from it (docs/pseudo_labels.md, "Training from a cache").
+    # The paper's teachers: convert the public LIP / Places365 weights to these
+    # paths with tools/model_converters/ (docs/teachers.md), or extract a
+    # pseudo-label cache once (tools/extract_pseudo_labels.py) and train from it
+    # (docs/pseudo_labels.md, "Training from a cache").
     teachers=dict(
         human=dict(
             type='MMSegHumanTeacher',
-            config='configs/teachers/pspnet_densenet121_lip.py',
+            config='kinet_mm::teachers/pspnet_densenet121_lip.py',
             checkpoint='checkpoints/teachers/pspnet_densenet121_lip.pth'),
         scene=dict(
             type='MMPretrainSceneTeacher',
-            config='configs/teachers/resnet152_places365.py',
+            config='kinet_mm::teachers/resnet152_places365.py',
             checkpoint='checkpoints/teachers/resnet152_places365.pth')),
     loss_human=dict(type='CrossEntropyLoss', loss_weight=0.01),
     loss_scene=dict(type='CrossEntropyLoss', loss_weight=0.01))
@@ -73,7 +74,11 @@ train_pipeline = [
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# Annotation lines, label range and video files are checked before the first
+# step (docs/data_check.md); Kinetics' base config names no class list.
+checked = dict(type='CheckedVideoDataset', num_classes=400)
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline, **checked))
+val_dataloader = dict(dataset=checked)
 
 train_cfg = dict(max_epochs=70)
 param_scheduler = [
@@ -107,4 +112,4 @@ test_pipeline = [
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline, **checked))

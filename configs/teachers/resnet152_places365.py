@@ -1,16 +1,22 @@
-# Scene recognition teacher of KINet (Sec. 3.1): ResNet-152 with a 365-way
-# Places365 head (class names: ../shared/data/labels/places365_categories.txt).
-#
-# No Places365 checkpoint ships offline. Trained weights go in the teacher wrapper:
-#   dict(type='MMPretrainSceneTeacher',
-#        config='configs/teachers/resnet152_places365.py',
-#        checkpoint='checkpoints/resnet152_places365.pth')  # MMPretrain state dict
+# Scene recognition teacher of KINet (Sec. 3.1): the Caffe ResNet-152 fine-tuned
+# on Places365 by CSAILVision/places365 (deploy_resnet152_places365.prototxt,
+# resnet152_places365.caffemodel; models CC BY). Converted with
+#   python tools/model_converters/places365_caffe_to_mmpretrain.py \
+#       resnet152_places365.caffemodel checkpoints/teachers/resnet152_places365.pth
+# (docs/teachers.md). Class names: ../shared/data/labels/places365_categories.txt.
 _base_ = 'mmpretrain::_base_/models/resnet152.py'
 
-model = dict(head=dict(num_classes=365))
-# ImageNet mean/std on RGB frames, as MMPretrain's ImageNet recipes.
+model = dict(
+    backbone=dict(
+        type='CaffeResNet',  # Caffe's stem pooling (no padding, ceil mode)
+        style='caffe'),      # stride on the first 1x1 conv of a block
+    head=dict(num_classes=365))
+# Caffe input: BGR on the 0-255 scale minus the per-channel mean, no std.
+# The mean is the per-channel average of the project's 256x256 mean image,
+# places365CNN_mean.binaryproto (read with kinet_mm.converters.caffe:
+# 104.0510, 112.5145, 116.6760); the converter's --mean-file re-checks it.
 data_preprocessor = dict(
     num_classes=365,
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True)
+    mean=[104.051, 112.514, 116.676],
+    std=[1.0, 1.0, 1.0],
+    to_rgb=False)

@@ -5,7 +5,12 @@
 # The clips live outside the repository (see ../shared/data/real_clips/README.md).
 # Paths are relative to the repository root, where the tools are run; set the
 # environment variable KINET_SHARED to use another copy of the shared folder.
-dataset_type = 'VideoDataset'
+# MMAction2's VideoDataset that first checks its annotation file: malformed lines,
+# labels outside [0, len(classes)) and missing videos fail when the dataloader is
+# built, each named as <annotation file>:<line> (docs/data_check.md). Same config
+# keys as VideoDataset; `check_videos=True` also decodes every video with
+# MMAction2's tools/analysis_tools/check_videos.py.
+dataset_type = 'CheckedVideoDataset'
 data_root = '{{$KINET_SHARED:../shared}}/data/real_clips'
 ann_file_train = f'{data_root}/train.txt'
 ann_file_val = f'{data_root}/val.txt'

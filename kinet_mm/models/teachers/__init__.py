@@ -1,3 +1,4 @@
+from . import caffe_resnet, densenet_stride8, psp_upsample_head  # noqa: F401
 from .base import BaseTeacher
 from .efficientnet_teacher import EfficientNetLiteSceneTeacher
 from .mediapipe_teacher import MediaPipeHumanTeacher

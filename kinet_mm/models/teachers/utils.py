@@ -11,6 +11,8 @@ from mmengine.registry import DefaultScope, Registry
 from mmengine.runner import load_checkpoint
 from torch import Tensor, nn
 
+from ...utils.config_prefix import resolve as resolve_prefixed_config
+
 ConfigLike = Union[str, Config]
 Normalization = Tuple[Sequence[float], Sequence[float], bool]
 
@@ -20,7 +22,9 @@ def load_teacher_config(config: ConfigLike,
     """Read a teacher's own OpenMMLab config and apply ``cfg_options``.
 
     Args:
-        config (str | Config): Path of the config file, or a loaded config.
+        config (str | Config): Path of the config file (``kinet_mm::`` paths,
+            e.g. ``'kinet_mm::teachers/pspnet_densenet121_lip.py'``, are found
+            wherever kinet_mm is installed), or a loaded config.
         cfg_options (dict, optional): Dotted-key overrides, as in
             :meth:`Config.merge_from_dict`.
 
@@ -28,6 +32,8 @@ def load_teacher_config(config: ConfigLike,
         Config: A copy of the config, with the overrides applied.
     """
     if isinstance(config, str):
+        resolved = resolve_prefixed_config(config)
+        config = resolved[0] if resolved else config
         if not osp.isfile(config):
             raise FileNotFoundError(f'Teacher config not found: {config}')
         cfg = Config.fromfile(config)

@@ -1,0 +1,3 @@
+from .checked_dataset import CheckedRawframeDataset, CheckedVideoDataset
+
+__all__ = ['CheckedRawframeDataset', 'CheckedVideoDataset']
