@@ -18,7 +18,7 @@ WHEELS="${KINET_WHEEL_CACHE:-$HOME/.cache/kinet_mm/wheels}"
 MMCV_VERSION=2.1.0
 STAMP="$VENV/.kinet_mm_stamp"
 # Everything that decides the venv's content; a change to any re-runs the install.
-FINGERPRINT="$(cat "$ROOT/tools/setup_env.sh" "$ROOT/requirements/"*.txt "$ROOT/setup.cfg" | sha256sum | cut -d' ' -f1)"
+FINGERPRINT="$(cat "$ROOT/tools/setup_env.sh" "$ROOT/requirements/"*.txt "$ROOT/setup.cfg" "$ROOT/setup.py" | sha256sum | cut -d' ' -f1)"
 
 log() { printf '[setup_env %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
