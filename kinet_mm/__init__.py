@@ -8,5 +8,5 @@ from . import compat
 
 compat.apply_all()
 
-from . import datasets, models  # noqa: E402,F401  (registers modules)
+from . import datasets, evaluation, models  # noqa: E402,F401  (registers modules)
 from .version import __version__  # noqa: E402,F401
