@@ -13,9 +13,11 @@ def _samples(*labels):
     return [ActionDataSample().set_gt_label(v) for v in labels]
 
 
-def test_student_is_causal_teacher_sees_the_future():
+@pytest.mark.parametrize('norm_cfg', [None, dict(type='BN1d')])
+def test_student_is_causal_teacher_sees_the_future(norm_cfg):
     torch.manual_seed(0)
-    student, teacher = MODELS.build(STUDENT), MODELS.build(TEACHER)
+    student = MODELS.build(dict(STUDENT, norm_cfg=norm_cfg)).eval()
+    teacher = MODELS.build(dict(TEACHER, norm_cfg=norm_cfg)).eval()
     x = torch.randn(B, N, C)
     future = x.clone()
     future[:, 3:] += torch.randn(B, N - 3, C)  # change levels 4..N only
