@@ -11,8 +11,12 @@ _base_ = ('mmaction::recognition/tsm/'
           'tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py')
 custom_imports = dict(imports=['kinet_mm'], allow_failed_imports=False)
 
+num_levels = 10
+frames_per_level = 8  # one TSM clip of num_segments frames per part
+
 # The Kinetics checkpoint replaces every weight: no ImageNet download.
-model = dict(backbone=dict(pretrained=None))
+model = dict(
+    backbone=dict(pretrained=None, num_segments=frames_per_level))
 
 data_root = 'data/ucf101/videos'
 ann_file_all = 'data/ucf101/ucf101_all_videos.txt'
@@ -23,8 +27,6 @@ train_dataloader = dict(
 val_dataloader = train_dataloader
 test_dataloader = train_dataloader
 
-num_levels = 10
-frames_per_level = 8  # TSM's num_segments
 segment_features = dict(
     num_levels=num_levels,
     frames_per_level=frames_per_level,
