@@ -11,12 +11,18 @@ Example::
     python tools/misc/extract_segment_features.py \\
         configs/early_recognition/features/tsn_r50_realclips_progression10.py \\
         --split all --out work_dirs/early_recognition_realclips/features/tsn_r50
+
+    # several processes (GPUs with --device cuda): rank r takes videos r::world
+    torchrun --nproc_per_node 4 tools/misc/extract_segment_features.py CONFIG \\
+        --out CACHE --launcher pytorch
 """
 import argparse
 import sys
 import time
 
+import torch
 from mmengine.config import Config, DictAction
+from mmengine.dist import get_dist_info, init_dist
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
@@ -35,6 +41,9 @@ def parse_args(argv=None):
     parser.add_argument('--split', choices=sorted(LOADERS), default='all',
                         help="dataloaders of the config whose videos to use")
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, xxx=yyy format')
@@ -59,20 +68,29 @@ def main(argv=None) -> int:
     from kinet_mm.features import (SegmentFeatureExtractor, dataset_videos,
                                    extract_to_cache)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
+    if args.launcher != 'none':
+        if args.device.startswith('cuda'):
+            init_dist(args.launcher, backend='nccl')
+        else:  # init_dist pins a CUDA device first, which CPU hosts lack
+            torch.distributed.init_process_group(backend='gloo')
+    rank, world_size = get_dist_info()
     logger = MMLogger.get_instance('extract_segment_features',
                                    log_level='INFO')
 
     ds_cfgs = [leaf for name in LOADERS[args.split] if cfg.get(name)
                for leaf in _leaf_datasets(cfg[name]['dataset'])]
-    videos = dataset_videos(ds_cfgs)
+    # Ranks write disjoint entries; each writes the same meta.json atomically.
+    videos = dataset_videos(ds_cfgs)[rank::world_size]
     extractor = SegmentFeatureExtractor.from_config(cfg, args.checkpoint,
                                                     args.device)
     weights = args.checkpoint or 'random weights (seed ' \
         f"{cfg.get('randomness', {}).get('seed')})"
-    logger.info(f'{len(videos)} videos, {extractor.num_levels} levels x '
+    logger.info(f'rank {rank}/{world_size}: {len(videos)} videos, '
+                f'{extractor.num_levels} levels x '
                 f'{extractor.frames_per_level} frames, {weights} -> {args.out}')
     start = time.perf_counter()
-    stats = extract_to_cache(extractor, args.out, videos, logger)
+    stats = extract_to_cache(extractor, args.out, videos, logger,
+                             show_progress=rank == 0)
     sys.stdout.write('\n')
     logger.info(f"extracted {stats['done']} videos, skipped {stats['skipped']} "
                 f"finished, failed {len(stats['failed'])} in "
