@@ -16,7 +16,6 @@ Each is weighted by its ``loss_weight``, so eq. (4) ``L = L_cls + alpha L_ts +
 beta L_self`` is ``alpha = loss_ts.loss_weight``, ``beta = loss_self.loss_weight``.
 Per-sequence losses are averaged over the sequences of the batch.
 """
-import torch
 import torch.nn.functional as F
 from mmaction.models.losses import BaseWeightedLoss
 from mmaction.registry import MODELS
