@@ -66,6 +66,19 @@ def test_corrupt_or_foreign_entries_are_named(tmp_path):
         cache.write('w.avi', SegmentFeatures(np.ones((3, 3)), None, 2))
 
 
+def test_entry_of_another_extraction_is_refused(tmp_path):
+    """An entry copied in from a cache with another meta.json is not mixed in."""
+    import shutil
+    ours = SegmentFeatureCache.create(str(tmp_path / 'ours'), META)
+    other = SegmentFeatureCache.create(
+        str(tmp_path / 'other'), dict(META, source=dict(model='other')))
+    other.write('v.avi', SegmentFeatures(np.ones((2, 3)), np.zeros((2, 1)), 2))
+    shutil.copy(other.entry_path('v.avi'), ours.entry_path('v.avi'))
+    with pytest.raises(CorruptFeatureEntryError, match='another meta.json'):
+        ours.read('v.avi')
+    assert not ours.is_complete('v.avi')  # a resumed extraction redoes it
+
+
 def _reference_frame(filename, index, short=128, crop=112):
     """Decode one frame and resize/crop it without MMAction2's transforms."""
     import decord
