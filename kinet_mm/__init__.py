@@ -12,5 +12,6 @@ from .utils.config_prefix import register_config_prefix  # noqa: E402
 
 register_config_prefix()  # `_base_ = 'kinet_mm::...'` (docs/mim.md)
 
-from . import datasets, models, pseudo_labels  # noqa: E402,F401  (registers)
+from . import (datasets, evaluation, models,  # noqa: E402,F401 (registers)
+               pseudo_labels)
 from .version import __version__  # noqa: E402,F401

@@ -1,5 +1,8 @@
-"""Public inference API: one video in, action scores and what each branch saw."""
+"""Public workflows: one video in, action scores and what each branch saw
+(inference); the early-recognition table (used by tools/)."""
 from .checkpoint import CheckpointMismatchError, load_checkpoint_strict
+from .early_recognition_table import (markdown_table, plot_curves, run_table,
+                                      stage_config, train_and_test)
 from .gradcam import class_activation_maps, default_target_layer
 from .inference import (inference_kinet, init_kinet, predict_auxiliary_chunked,
                         prepare_video)
@@ -9,6 +12,7 @@ from .labels import (LabelMapError, action_class_names, read_label_map,
 __all__ = [
     'CheckpointMismatchError', 'LabelMapError', 'action_class_names',
     'class_activation_maps', 'default_target_layer', 'inference_kinet',
-    'init_kinet', 'load_checkpoint_strict', 'predict_auxiliary_chunked',
-    'prepare_video', 'read_label_map', 'scene_class_names'
+    'init_kinet', 'load_checkpoint_strict', 'markdown_table', 'plot_curves',
+    'predict_auxiliary_chunked', 'prepare_video', 'read_label_map', 'run_table',
+    'scene_class_names', 'stage_config', 'train_and_test'
 ]

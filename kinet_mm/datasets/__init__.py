@@ -1,3 +1,6 @@
 from .checked_dataset import CheckedRawframeDataset, CheckedVideoDataset
+from .segment_feature_dataset import SegmentFeatureDataset
 
-__all__ = ['CheckedRawframeDataset', 'CheckedVideoDataset']
+__all__ = [
+    'CheckedRawframeDataset', 'CheckedVideoDataset', 'SegmentFeatureDataset'
+]

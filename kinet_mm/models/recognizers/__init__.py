@@ -1,3 +1,4 @@
 from .kinet import KINet
 
 __all__ = ['KINet']
+from .early_recognizer import EarlyRecognizer  # noqa: F401

@@ -1,0 +1,3 @@
+from .early_recognition_metric import EarlyRecognitionMetric
+
+__all__ = ['EarlyRecognitionMetric']
