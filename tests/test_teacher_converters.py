@@ -224,13 +224,19 @@ def test_lip_source_layout_has_the_published_facts(lip_source):
     assert 'module.up_3.conv.2.weight' in state
 
 
+def converted_teacher(convert, src, dst, teacher_type, config):
+    """Convert ``src`` to ``dst`` for ``config``; the teacher loading it."""
+    convert(str(src), str(dst), config=config)
+    return build_teacher(dict(type=teacher_type, config=config,
+                              checkpoint=str(dst)))
+
+
 def test_lip_converter_reproduces_the_source(lip_source, real_clips,
                                               tmp_path):
     source, _, path = lip_source
     dst = tmp_path / 'pspnet_densenet121_lip.pth'
-    convert_lip_pspnet(str(path), str(dst), config=LIP_CONFIG)
-    teacher = build_teacher(dict(type='MMSegHumanTeacher', config=LIP_CONFIG,
-                                 checkpoint=str(dst)))
+    teacher = converted_teacher(convert_lip_pspnet, path, dst,
+                                'MMSegHumanTeacher', LIP_CONFIG)
     # Half the source's 256x256 input, to keep the test fast: the network is
     # fully convolutional (adaptive pyramid pooling), any multiple of 8 works.
     frames = real_frames(real_clips, 128)
@@ -279,9 +285,8 @@ def test_places365_pytorch_converter(arch, config, real_clips, tmp_path):
     torch.save(dict(epoch=90, arch=arch, state_dict=state, best_prec1=54.7),
                src)
     dst = tmp_path / f'{arch}_places365.pth'
-    convert_places365_pytorch(str(src), str(dst), config=config)
-    teacher = build_teacher(dict(type='MMPretrainSceneTeacher', config=config,
-                                 checkpoint=str(dst)))
+    teacher = converted_teacher(convert_places365_pytorch, src, dst,
+                                'MMPretrainSceneTeacher', config)
     frames = real_frames(real_clips, 160)
     with torch.no_grad():
         expected = source((frames / 255 - IMAGENET_MEAN) / IMAGENET_STD)

@@ -53,6 +53,16 @@ def _finish_and_save(acc: KeyAccountant, model: nn.Module, dst: str,
     return state_dict
 
 
+def _convert_state_dict(src: str, dst: str, config: str, registry, mapping,
+                        cfg_options: Optional[Dict], meta: Dict):
+    """Load a published state dict, map it with ``mapping``, account, save."""
+    source, _ = load_torch_state_dict(src)
+    model = build_target(config, registry, cfg_options)
+    acc = mapping(source, osp.basename(src))
+    return _finish_and_save(acc, model, dst, dict(
+        meta, source=osp.basename(src), config=config))
+
+
 def convert_lip_pspnet(
         src: str, dst: str, config: str = LIP_CONFIG,
         cfg_options: Optional[Dict] = None) -> 'OrderedDict[str, Tensor]':
@@ -64,12 +74,8 @@ def convert_lip_pspnet(
         config (str): The teacher config the checkpoint is for.
         cfg_options (dict, optional): Overrides of ``config``.
     """
-    source, _ = load_torch_state_dict(src)
-    model = build_target(config, MMSEG_MODELS, cfg_options)
-    acc = map_lip_pspnet(source, osp.basename(src))
-    return _finish_and_save(acc, model, dst, dict(
-        source=osp.basename(src), config=config, dataset='LIP',
-        classes=20))
+    return _convert_state_dict(src, dst, config, MMSEG_MODELS, map_lip_pspnet,
+                               cfg_options, dict(dataset='LIP', classes=20))
 
 
 def convert_places365_pytorch(
@@ -79,12 +85,9 @@ def convert_places365_pytorch(
 
     Arguments as :func:`convert_lip_pspnet`.
     """
-    source, _ = load_torch_state_dict(src)
-    model = build_target(config, MMPRETRAIN_MODELS, cfg_options)
-    acc = map_torchvision_resnet(source, osp.basename(src))
-    return _finish_and_save(acc, model, dst, dict(
-        source=osp.basename(src), config=config, dataset='Places365',
-        classes=365))
+    return _convert_state_dict(src, dst, config, MMPRETRAIN_MODELS,
+                               map_torchvision_resnet, cfg_options,
+                               dict(dataset='Places365', classes=365))
 
 
 def check_caffe_mean(mean_file: str, config: str,
