@@ -125,8 +125,8 @@ class Settings:
 #: Named settings. ``cpu``: the default table, quick but at 64 px, where res4
 #: and res5 maps are 4x4 and 2x2 and a convolution is bound by its weights, not
 #: its arithmetic. ``cpu-224``: the paper's crop size on the same machine,
-#: training only, fewer steps (about 15 minutes on 2 cores). ``cuda``: 224 px,
-#: wall clock.
+#: training only, fewer steps (28 minutes on 2 cores, half of it TSM and I3D).
+#: ``cuda``: 224 px, wall clock.
 PRESETS = {
     'cpu': Settings(),
     'cpu-224': Settings(input_size=224, repeats=3, test_repeats=1,

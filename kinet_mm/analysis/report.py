@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from .benchmark import MIB, Settings
+from .benchmark import MIB, REPO_ROOT, Settings
 from .measure import CLOCK_NAMES
 
 # ---------------------------------------------------------------------------
@@ -192,9 +192,13 @@ def _extraction_rows(stats: Optional[Dict]) -> List[List[str]]:
         if value is None:
             measured = 'not available (no extraction_stats.json found)'
         else:
-            measured = f'{value:.{digits}f} (from {stats["source"]})'
+            measured = f'{value:.{digits}f} (from {_repo_relative(stats["source"])})'
         rows.append([f'(d) {title}', measured, '-', 'reported'])
     return rows
+
+
+def _repo_relative(path: str) -> str:
+    return osp.relpath(path, REPO_ROOT) if path.startswith(str(REPO_ROOT)) else path
 
 
 def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

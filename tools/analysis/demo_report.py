@@ -31,6 +31,7 @@ from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.runner import load_checkpoint  # noqa: E402
 
 import kinet_mm  # noqa: E402,F401
+from kinet_mm.apis import scene_class_names  # noqa: E402
 
 LOSS_TERMS = ('loss_cls', 'loss_human', 'loss_scene')
 
@@ -78,18 +79,6 @@ def plot_losses(records: List[Dict], path: str) -> None:
     plt.close(fig)
 
 
-def scene_names(label_space: str, num_classes: int) -> Sequence[str]:
-    """Human-readable names of a teacher's scene/context classes."""
-    if label_space == 'imagenet1k':
-        from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
-        return [name.split(',')[0] for name in IMAGENET_CATEGORIES]
-    if label_space == 'places365':
-        shared = os.environ.get('KINET_SHARED', '../shared')
-        with open(osp.join(shared, 'data', 'labels', 'places365_categories.txt')) as f:
-            return [line.split()[0] for line in f if line.strip()]
-    return [str(i) for i in range(num_classes)]
-
-
 def top3(probs: torch.Tensor, names: Sequence[str]) -> str:
     values, indices = probs.topk(3)
     return '\n'.join(f'{names[i]} {v:.3f}' for v, i in zip(values.tolist(),
@@ -112,8 +101,7 @@ def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str) -> List[Dict]:
     teachers = {name: MODELS.build(t) for name, t in cfg.model.teachers.items()}
     dataset = DATASETS.build(cfg.val_dataloader.dataset)
     classes = dataset.metainfo.get('classes') or [str(i) for i in range(100)]
-    names = scene_names(teachers['scene'].label_space,
-                        model.aux_heads['scene'].num_classes)
+    names = scene_class_names(cfg, model.aux_heads['scene'].num_classes)
     rows = []
     for index in range(len(dataset)):
         data = model.data_preprocessor(pseudo_collate([dataset[index]]), False)
