@@ -1,10 +1,12 @@
 """Segment-feature cache (resumable, validated) and extraction from recognizers."""
 import os
+import sys
 
 import mmcv
 import numpy as np
 import pytest
 import torch
+from fixtures import run_command
 from mmengine.config import Config
 
 from kinet_mm.features import (CorruptFeatureEntryError, SegmentFeatureCache,
@@ -124,23 +126,18 @@ def test_features_describe_each_equal_part(real_clips, config, dim, opts):
 
 def test_extraction_tool_resumes(tmp_path, real_clips):
     """tools/misc/extract_segment_features.py on one real clip, twice."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'extract_segment_features', 'tools/misc/extract_segment_features.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     ann = tmp_path / 'one.txt'
     ann.write_text('v_CricketShot_g04_c01.mp4 9\n')
     out = tmp_path / 'feats'
-    argv = [TSN_CFG, '--split', 'val', '--out', str(out), '--cfg-options',
-            f'val_dataloader.dataset.ann_file={ann}', 'model.backbone.depth=18']
-    torch.set_num_threads(1)
-    assert tool.main(argv) == 0
+    command = [sys.executable, 'tools/misc/extract_segment_features.py', TSN_CFG,
+               '--split', 'val', '--out', out, '--cfg-options',
+               f'val_dataloader.dataset.ann_file={ann}', 'model.backbone.depth=18']
+    run_command(*command)
     cache = SegmentFeatureCache(str(out), dict(num_levels=10, feature_dim=512))
     assert list(cache.keys()) == ['v_CricketShot_g04_c01.mp4']
     assert cache.meta['source']['checkpoint'] is None  # random weights, said so
     assert cache.meta['source']['seed'] == 0
     mtime = os.path.getmtime(cache.entry_path('v_CricketShot_g04_c01.mp4'))
-    assert tool.main(argv) == 0  # resumed: the finished entry is kept
+    run_command(*command)  # resumed: the finished entry is kept
     assert os.path.getmtime(
         cache.entry_path('v_CricketShot_g04_c01.mp4')) == mtime

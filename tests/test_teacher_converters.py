@@ -5,6 +5,7 @@ layout, written here from the published facts (docs/teachers.md), saves it as
 the source publishes it, converts it, and checks that the kinet_mm teacher
 built from the shipped config gives the same outputs on real frames.
 """
+import sys
 from collections import OrderedDict
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
+from fixtures import run_command
 from mmengine.registry import DefaultScope
 from mmaction.registry import MODELS
 from torch import nn
@@ -295,22 +297,17 @@ def test_places365_pytorch_converter(arch, config, real_clips, tmp_path):
     torch.testing.assert_close(converted, expected, atol=1e-4, rtol=0)
 
 
-def test_converter_tool_runs_anywhere_with_its_default_config(
-        tmp_path, monkeypatch):
+def test_converter_tool_runs_anywhere_with_its_default_config(tmp_path):
     """tools/model_converters/ from another folder: the default --config is a
     ``kinet_mm::`` path, found next to the installed package."""
-    import runpy
-    import sys
     source = torchvision.models.resnet18(num_classes=365)
     torch.save(dict(state_dict=OrderedDict(
         ('module.' + k, v) for k, v in source.state_dict().items())),
         tmp_path / 'resnet18_places365.pth.tar')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, 'argv', [
-        'places365_pytorch_to_mmpretrain.py', 'resnet18_places365.pth.tar',
-        'out/resnet18_places365.pth'])
-    tool = REPO / 'tools/model_converters/places365_pytorch_to_mmpretrain.py'
-    runpy.run_path(str(tool), run_name='__main__')
+    run_command(sys.executable,
+                REPO / 'tools/model_converters/places365_pytorch_to_mmpretrain.py',
+                'resnet18_places365.pth.tar', 'out/resnet18_places365.pth',
+                cwd=tmp_path)
     saved = torch.load(tmp_path / 'out/resnet18_places365.pth',
                        weights_only=True)
     assert saved['meta']['config'] == \

@@ -38,7 +38,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     convert_places365_caffe(args.src, args.dst, config=args.config,
-        cfg_options=args.cfg_options,
+                            cfg_options=args.cfg_options,
                             mean_file=args.mean_file, fc_name=args.fc_name)
 
 

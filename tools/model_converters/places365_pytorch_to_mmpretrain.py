@@ -33,7 +33,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     convert_places365_pytorch(args.src, args.dst, config=args.config,
-        cfg_options=args.cfg_options)
+                              cfg_options=args.cfg_options)
 
 
 if __name__ == '__main__':
