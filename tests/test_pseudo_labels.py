@@ -26,8 +26,9 @@ from kinet_mm.pseudo_labels import (CorruptEntryError, ExtractionSettings,
                                     FrameOutOfRangeError, LoadPseudoLabels,
                                     PseudoLabelCache, PseudoLabelEntry)
 from kinet_mm.pseudo_labels.cache import downsample_masks, mask_size
-from kinet_mm.pseudo_labels.extractor import (extract_to_cache, init_launcher,
+from kinet_mm.pseudo_labels.extractor import (extract_to_cache,
                                               resize_short_side)
+from kinet_mm.utils.dist import init_launcher
 
 VIDEOS = str(VIDEOS)
 # Two short real clips: HMDB51 432x240, 49 frames; UCF101 224x224, 79 frames.

@@ -26,7 +26,8 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 from kinet_mm.pseudo_labels.extractor import (ExtractionSettings,
-                                              extract_to_cache, init_launcher)
+                                              extract_to_cache)
+from kinet_mm.utils.dist import init_launcher
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

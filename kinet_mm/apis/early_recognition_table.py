@@ -20,10 +20,10 @@ from mmengine.runner import Runner, TestLoop
 
 from ..evaluation.metrics.early_recognition_metric import ratio_key
 from ..features import SegmentFeatureCache, SegmentFeatureExtractor
-from ..features.segment_feature_extractor import dataset_videos, extract_to_cache
+from ..datasets.videos import SPLITS, dataset_cfgs, list_videos
+from ..features.segment_feature_extractor import extract_to_cache
 
 PREFIX = 'early/'
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def ensure_features(feature: Dict, out_dir: str, logger: MMLogger) -> str:
@@ -37,8 +37,7 @@ def ensure_features(feature: Dict, out_dir: str, logger: MMLogger) -> str:
         SegmentFeatureCache(feature['cache'])  # fails early if it is none
         return feature['cache']
     cfg = Config.fromfile(feature['config'])
-    ds_cfgs = [cfg[name]['dataset'] for name in LOADERS if cfg.get(name)]
-    videos = dataset_videos(ds_cfgs)
+    videos = list_videos(dataset_cfgs(cfg, 'all'))
     extractor = SegmentFeatureExtractor.from_config(cfg, feature.get('checkpoint'))
     stats = extract_to_cache(extractor, out_dir, videos, logger,
                              show_progress=False)
@@ -62,7 +61,7 @@ def stage_config(path: str,
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     dim = SegmentFeatureCache(feature_root).meta['feature_dim']
-    for name in LOADERS:
+    for name in SPLITS['all']:
         if cfg.get(name):
             cfg[name]['dataset']['feature_root'] = feature_root
     cfg.model.head.in_channels = dim

@@ -2,11 +2,9 @@
 from .segment_feature_cache import (CorruptFeatureEntryError,
                                     SegmentFeatureCache, SegmentFeatures)
 from .segment_feature_extractor import (SegmentFeatureExtractor,
-                                        VideoFeatureError, dataset_videos,
-                                        extract_to_cache)
+                                        VideoFeatureError, extract_to_cache)
 
 __all__ = [
     'SegmentFeatureCache', 'SegmentFeatures', 'CorruptFeatureEntryError',
-    'SegmentFeatureExtractor', 'VideoFeatureError', 'dataset_videos',
-    'extract_to_cache'
+    'SegmentFeatureExtractor', 'VideoFeatureError', 'extract_to_cache'
 ]

@@ -12,14 +12,13 @@ MMAction2's own ``SampleFrames(clip_len=1, num_clips=N * F, test_mode=True)``
 picks exactly those frames (the centres of ``N * F`` equal segments, ``F``
 consecutive ones per part), so the sampling is MMAction2's, not a copy.
 """
-import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from mmaction.registry import DATASETS, MODELS
-from mmengine.config import Config, ConfigDict
+from mmaction.registry import MODELS
+from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import MMLogger
 from mmengine.runner import load_checkpoint, set_random_seed
@@ -183,26 +182,6 @@ class SegmentFeatureExtractor:
             raise ValueError(f'{CFG_KEY}.branch {self.branch!r} is not one of '
                              f'the backbone branches {names}.')
         return list(names).index(self.branch)
-
-
-def dataset_videos(ds_cfgs: Sequence[Dict]) -> List[Tuple[str, str]]:
-    """``(key, filename)`` of every video of the datasets, deduplicated.
-
-    The datasets are built without a pipeline, so ``data_root``,
-    ``data_prefix`` and the annotation format resolve as in training; the key
-    is the filename relative to ``data_prefix['video']``.
-    """
-    videos: Dict[str, str] = {}
-    for ds_cfg in ds_cfgs:
-        ds_cfg = ConfigDict(ds_cfg).copy()
-        ds_cfg.pipeline = []
-        dataset = DATASETS.build(ds_cfg)
-        prefix = dataset.data_prefix.get('video', '')
-        for idx in range(len(dataset)):
-            filename = dataset.get_data_info(idx)['filename']
-            key = osp.relpath(filename, prefix or os.sep).replace(os.sep, '/')
-            videos.setdefault(key, filename)
-    return list(videos.items())
 
 
 def extract_to_cache(extractor: SegmentFeatureExtractor, root: str,

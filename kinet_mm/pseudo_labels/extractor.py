@@ -7,24 +7,23 @@ run's statistics (``extraction_stats.json`` in the cache, read by the
 benchmark).
 """
 import json
-import os
 import os.path as osp
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import mmcv
 import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dist import (all_gather_object, all_reduce, barrier,
-                           get_dist_info, init_dist)
+                           get_dist_info)
 from mmengine.logging import MMLogger
 from mmengine.utils import ProgressBar
 from torch import nn
 
+from ..datasets.videos import dataset_cfgs, list_videos
 from ..utils.io import atomic_write
 from .cache import PseudoLabelCache, PseudoLabelEntry, downsample_masks, mask_size
 
@@ -73,59 +72,8 @@ class ExtractionSettings:
 
 
 # ----------------------------------------------------------------------------
-# What to extract: a config's videos and teachers
+# What to extract: a config's teachers
 # ----------------------------------------------------------------------------
-
-
-def _leaf_datasets(ds_cfg) -> List:
-    """Unwrap RepeatDataset / ConcatDataset-style wrappers."""
-    if 'datasets' in ds_cfg:
-        return [leaf for sub in ds_cfg['datasets'] for leaf in _leaf_datasets(sub)]
-    if 'dataset' in ds_cfg:
-        return _leaf_datasets(ds_cfg['dataset'])
-    return [ds_cfg]
-
-
-def dataset_cfgs(cfg: Config, split: str = 'train',
-                 ann_file: Optional[str] = None) -> List:
-    """Dataset configs whose videos are extracted.
-
-    Args:
-        cfg (Config): A training config.
-        split (str): ``'train'``, ``'val'`` or ``'all'`` (train, val, test).
-        ann_file (str, optional): An annotation file to use instead, its videos
-            under the train dataset's ``data_prefix``.
-    """
-    if ann_file is not None:
-        ds_cfg = _leaf_datasets(cfg.train_dataloader.dataset)[0].copy()
-        ds_cfg.ann_file = osp.abspath(ann_file)
-        return [ds_cfg]
-    loaders = dict(train=['train_dataloader'], val=['val_dataloader'],
-                   all=['train_dataloader', 'val_dataloader', 'test_dataloader'])
-    return [leaf for name in loaders[split] if cfg.get(name)
-            for leaf in _leaf_datasets(cfg[name].dataset)]
-
-
-def list_videos(ds_cfgs: Sequence) -> List[Tuple[str, str]]:
-    """``(key, filename)`` of every video, deduplicated, in dataset order.
-
-    The datasets are built (with no pipeline) so that ``data_root``,
-    ``data_prefix`` and the annotation format resolve exactly as in training;
-    the key is the filename relative to ``data_prefix['video']``.
-    """
-    from mmaction.registry import DATASETS
-    videos: Dict[str, str] = {}
-    for ds_cfg in ds_cfgs:
-        ds_cfg = ds_cfg.copy()
-        ds_cfg.pipeline = []
-        dataset = DATASETS.build(ds_cfg)
-        prefix = dataset.data_prefix.get('video', '')
-        for idx in range(len(dataset)):
-            filename = dataset.get_data_info(idx)['filename']
-            # Without a prefix the annotation holds full paths; drop the root.
-            key = osp.relpath(filename, prefix or os.sep)
-            videos.setdefault(key.replace(os.sep, '/'), filename)
-    return list(videos.items())
 
 
 def teacher_cfgs(model_cfg: Dict) -> Dict:
@@ -350,33 +298,6 @@ class PseudoLabelExtractor:
 # ----------------------------------------------------------------------------
 
 
-def init_launcher(launcher: str, device: str) -> None:
-    """Join the process group of ``launcher`` (``none``, ``pytorch``, ``slurm``).
-
-    On CUDA this is MMEngine's ``init_dist`` with NCCL. MMEngine's launchers
-    pin a CUDA device first, which fails on CPU-only hosts, so there the group
-    is created with gloo from the same environment: ``torchrun``'s variables,
-    or SLURM's mapped to them as MMEngine's slurm launcher maps them.
-    """
-    if launcher == 'none':
-        return
-    if device.startswith('cuda'):
-        init_dist(launcher, backend='nccl')
-        return
-    if launcher == 'slurm':
-        env = os.environ
-        env.setdefault('RANK', env['SLURM_PROCID'])
-        env.setdefault('WORLD_SIZE', env['SLURM_NTASKS'])
-        env.setdefault('LOCAL_RANK', env.get('SLURM_LOCALID', '0'))
-        env.setdefault('MASTER_PORT', '29500')
-        if 'MASTER_ADDR' not in env:
-            env['MASTER_ADDR'] = subprocess.getoutput(
-                f'scontrol show hostname {env["SLURM_NODELIST"]} | head -n1')
-    elif launcher != 'pytorch':
-        raise ValueError(f'unknown launcher {launcher!r}')
-    torch.distributed.init_process_group(backend='gloo')
-
-
 def gather_stats(stats: Dict, seconds: float, world_size: int) -> Dict:
     """Totals over all ranks: counts summed, the slowest rank's time."""
     totals = torch.tensor([stats['done'], stats['skipped'], stats['frames']],
@@ -449,8 +370,10 @@ def extract_to_cache(cfg: Config,
         cfg (Config): A KINet config with ``model.teachers``.
         out (str): The cache directory (created, or resumed).
         settings (ExtractionSettings): What is stored, where teachers run.
-        split (str): See :func:`dataset_cfgs`. Defaults to ``'train'``.
-        ann_file (str, optional): See :func:`dataset_cfgs`.
+        split (str): See :func:`kinet_mm.datasets.videos.dataset_cfgs`.
+            Defaults to ``'train'``.
+        ann_file (str, optional): See
+            :func:`kinet_mm.datasets.videos.dataset_cfgs`.
         logger (MMLogger, optional): Defaults to the current logger.
 
     Returns:

@@ -20,15 +20,14 @@ import argparse
 import sys
 import time
 
-import torch
 from mmengine.config import Config, DictAction
-from mmengine.dist import get_dist_info, init_dist
+from mmengine.dist import get_dist_info
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
-LOADERS = dict(train=['train_dataloader'], val=['val_dataloader'],
-               test=['test_dataloader'],
-               all=['train_dataloader', 'val_dataloader', 'test_dataloader'])
+from kinet_mm.datasets.videos import SPLITS, dataset_cfgs, list_videos
+from kinet_mm.features import SegmentFeatureExtractor, extract_to_cache
+from kinet_mm.utils.dist import init_launcher
 
 
 def parse_args(argv=None):
@@ -38,10 +37,10 @@ def parse_args(argv=None):
     parser.add_argument(
         '--checkpoint', help='recognizer checkpoint (default: seeded random '
         'weights, recorded as such in meta.json)')
-    parser.add_argument('--split', choices=sorted(LOADERS), default='all',
+    parser.add_argument('--split', choices=sorted(SPLITS), default='all',
                         help="dataloaders of the config whose videos to use")
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda')
-    parser.add_argument('--launcher', choices=['none', 'pytorch'],
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     parser.add_argument(
@@ -50,37 +49,19 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _leaf_datasets(ds_cfg):
-    """Unwrap RepeatDataset / ConcatDataset-style wrappers."""
-    if 'datasets' in ds_cfg:
-        return [leaf for sub in ds_cfg['datasets'] for leaf in _leaf_datasets(sub)]
-    if 'dataset' in ds_cfg:
-        return _leaf_datasets(ds_cfg['dataset'])
-    return [ds_cfg]
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    import kinet_mm  # noqa: F401  (registers KINet and the compat shims)
-    from kinet_mm.features import (SegmentFeatureExtractor, dataset_videos,
-                                   extract_to_cache)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    if args.launcher != 'none':
-        if args.device.startswith('cuda'):
-            init_dist(args.launcher, backend='nccl')
-        else:  # init_dist pins a CUDA device first, which CPU hosts lack
-            torch.distributed.init_process_group(backend='gloo')
+    init_launcher(args.launcher, args.device)
     rank, world_size = get_dist_info()
     logger = MMLogger.get_instance('extract_segment_features',
                                    log_level='INFO')
 
-    ds_cfgs = [leaf for name in LOADERS[args.split] if cfg.get(name)
-               for leaf in _leaf_datasets(cfg[name]['dataset'])]
     # Ranks write disjoint entries; each writes the same meta.json atomically.
-    videos = dataset_videos(ds_cfgs)[rank::world_size]
+    videos = list_videos(dataset_cfgs(cfg, args.split))[rank::world_size]
     extractor = SegmentFeatureExtractor.from_config(cfg, args.checkpoint,
                                                     args.device)
     weights = args.checkpoint or 'random weights (seed ' \
