@@ -25,6 +25,7 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
+from kinet_mm.datasets.videos import SPLITS
 from kinet_mm.pseudo_labels.extractor import (ExtractionSettings,
                                               extract_to_cache)
 from kinet_mm.utils.dist import init_launcher
@@ -37,7 +38,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='KINet config with model.teachers')
     parser.add_argument('--out', required=True, help='cache directory')
     videos = parser.add_mutually_exclusive_group()
-    videos.add_argument('--split', choices=['train', 'val', 'all'],
+    videos.add_argument('--split', choices=sorted(SPLITS),
                         default='train',
                         help='dataset(s) of the config whose videos to extract')
     videos.add_argument('--ann-file', help="annotation file to use instead of "
