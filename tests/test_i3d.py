@@ -3,8 +3,12 @@ import copy
 
 import pytest
 import torch
+from fixtures import REPO_ROOT
 from fixtures.inflation import boring_video, randomize
 from mmaction.models.heads import I3DHead
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+from mmengine.config import Config
 
 from kinet_mm.models.backbones import I3DInceptionV1, InceptionV1
 from kinet_mm.models.backbones.i3d_inception_v1 import I3D_TEMPORAL
@@ -158,3 +162,23 @@ def test_conv_head_predicts_per_position_and_averages():
     assert not torch.allclose(head(x), i3d_head(x), atol=1e-4)
     # A clip shorter than the window: one prediction per remaining position.
     assert head(torch.randn(1, 8, 1, 3, 3)).shape == (1, 5)
+
+
+I3D_CONFIGS = sorted((REPO_ROOT / 'configs' / 'i3d').glob('i3d_*rgb.py'))
+
+
+@pytest.mark.parametrize('path', I3D_CONFIGS, ids=lambda p: p.stem)
+def test_i3d_config_builds_and_trains_one_step(path):
+    cfg = Config.fromfile(str(path))
+    assert cfg.model.backbone.type == 'I3DInceptionV1'
+    assert cfg.test_dataloader.dataset.pipeline[-2].input_format == 'NCTHW'
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.train()
+    inputs = [torch.randint(0, 256, (1, 3, 8, 32, 32), dtype=torch.uint8)]
+    samples = [ActionDataSample().set_gt_label(torch.tensor([3]))]
+    data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
+    loss = model(**data, mode='loss')['loss_cls']
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert all(p.grad is not None for p in model.parameters())
