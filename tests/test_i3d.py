@@ -11,7 +11,6 @@ from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 
 from kinet_mm.models.backbones import I3DInceptionV1, InceptionV1
-from kinet_mm.models.backbones.i3d_inception_v1 import I3D_TEMPORAL
 from kinet_mm.models.heads import I3DConvHead
 from kinet_mm.models.utils import (inflate_module, inflate_state_dict,
                                    load_inflated_checkpoint)
@@ -102,17 +101,24 @@ def test_boring_video_fixed_point_of_the_inflated_network():
 
 
 def test_inflate_module_keeps_the_fixed_point_of_the_current_weights():
-    """The in-place conversion also inflates the weights a module already has."""
-    net2d = randomize(InceptionV1(), seed=1)
-    net3d = inflate_module(copy.deepcopy(net2d), I3D_TEMPORAL)
-    frame = torch.rand(1, 3, 32, 32, dtype=torch.float64)
+    """The in-place conversion also inflates the weights a layer already has:
+    a 7x7/2 conv inflated to 7x7x7/2 answers the 2D conv on a boring video
+    wherever its window (7 frames, 3 of zero padding) stays inside the clip."""
+    conv2d = randomize(torch.nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=True))
+    pool2d = torch.nn.MaxPool2d(3, stride=2, padding=1)
+    net3d = inflate_module(torch.nn.Sequential(copy.deepcopy(conv2d), pool2d),
+                           {'1': (1, 1)})
+    assert net3d[0].weight.dtype == torch.float64
+    frame = torch.rand(2, 3, 16, 16, dtype=torch.float64)
     with torch.no_grad():
-        feat2d = net2d(frame).mean(dim=(2, 3))
-        feat3d = net3d(boring_video(frame, NUM_FRAMES)).mean(dim=(3, 4))
-    for t in CLEAN:
-        torch.testing.assert_close(feat3d[..., t], feat2d, rtol=1e-9, atol=1e-9)
+        out2d = pool2d(conv2d(frame))
+        out3d = net3d(boring_video(frame, 12))      # 12 frames -> 6 positions
+    assert out3d.shape == (2, 8, 6, 4, 4)
+    for t in (2, 3):  # frames 2t - 3 .. 2t + 3 inside [0, 11]
+        torch.testing.assert_close(out3d[:, :, t], out2d, rtol=1e-12, atol=1e-12)
+    assert not torch.allclose(out3d[:, :, 0], out2d)  # zero padding in time
     with pytest.raises(ValueError, match="'pool9z'"):
-        inflate_module(InceptionV1(), {'pool9z': (1, 1)})
+        inflate_module(net3d, {'pool9z': (1, 1)})
 
 
 def test_inflation_names_the_key_and_shapes(tmp_path):
@@ -175,7 +181,7 @@ def test_i3d_config_builds_and_trains_one_step(path):
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.train()
-    inputs = [torch.randint(0, 256, (1, 3, 8, 32, 32), dtype=torch.uint8)]
+    inputs = [torch.randint(0, 256, (1, 3, 16, 32, 32), dtype=torch.uint8)]
     samples = [ActionDataSample().set_gt_label(torch.tensor([3]))]
     data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
     loss = model(**data, mode='loss')['loss_cls']

@@ -10,6 +10,8 @@ from mmaction.registry import MODELS
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from .stage_adapters import BaseStageAdapter, register_stage_adapter
+
 #: GoogLeNet's inception widths (Szegedy et al., CVPR 2015, Table 1): ``#1x1``,
 #: ``#3x3 reduce``, ``#3x3``, ``#5x5 reduce``, ``#5x5``, ``pool proj``.
 INCEPTION_WIDTHS = OrderedDict(
@@ -34,7 +36,7 @@ STAGES = OrderedDict(
 )
 
 
-class InceptionModule(nn.Module):
+class InceptionModule(BaseModule):
     """One inception module: four parallel branches, concatenated on channels.
 
     ``branch0``: 1x1 conv; ``branch1``: 1x1 -> 3x3; ``branch2``: 1x1 -> KxK;
@@ -182,3 +184,20 @@ class InceptionV1(BaseModule):
                 if isinstance(module, _BatchNorm):
                     module.eval()
         return self
+
+
+@register_stage_adapter(InceptionV1)
+class InceptionV1StageAdapter(BaseStageAdapter):
+    """How :class:`KINetBackbone` splits :class:`InceptionV1`: the stem is
+    conv1a..conv2c; stages ``mixed_3``/``mixed_4``/``mixed_5`` (strides 8, 16,
+    32, KINet's res3/res4/res5 counterparts) are their first max-pool followed
+    by their mixed blocks, so block ``-1`` is the last mixed block."""
+
+    #: 32 -> 1x1 after the four halvings and pool5a's 2x2 window.
+    probe_size = 32
+
+    def stem(self, net: InceptionV1, x: Tensor) -> Tensor:
+        return net.stem(x)
+
+    def stages(self, net: InceptionV1) -> 'OrderedDict[str, list]':
+        return net.stages()

@@ -20,6 +20,7 @@ import torch.nn as nn
 from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import Tensor
+from torch.nn.utils import skip_init
 
 #: ``{module name: (kernel_t, stride_t)}``: temporal kernel and stride of the
 #: named 2D layers; the temporal padding is ``(kernel_t - 1) // 2``.
@@ -54,7 +55,9 @@ def _inflate_layer(layer: nn.Module, name: str,
             raise ValueError(f'{name}: string padding {layer.padding!r} cannot '
                              'be inflated; give the padding in pixels')
         k_t, s_t, p_t = _temporal(spec, name, kernel[0], stride[0], padding[0])
-        conv = nn.Conv3d(layer.in_channels, layer.out_channels,
+        # skip_init: the weights are overwritten below; a random init of large
+        # 3D kernels would only cost time.
+        conv = skip_init(nn.Conv3d, layer.in_channels, layer.out_channels,
                          (k_t, *kernel), stride=(s_t, *stride),
                          padding=(p_t, *padding), dilation=(1, *dilation),
                          groups=layer.groups, bias=layer.bias is not None,
