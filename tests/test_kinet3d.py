@@ -1,5 +1,4 @@
 """3D KINet: inflated trunk, branches and CBIs; AKG over temporal positions."""
-import pytest
 import torch
 from fixtures import REPO_ROOT
 from fixtures.inflation import boring_video, randomize

@@ -1,7 +1,8 @@
 # I3D: Inflated Inception-v1 (Carreira & Zisserman, CVPR 2017, Figure 3) in
 # MMAction2's Recognizer3D. The head averages 2x7x7 windows and classifies every
 # position (predictions convolutional in time, averaged), as the paper draws it;
-# MMAction2's I3DHead pools the whole map first (kinet_mm/models/heads/i3d_conv_head.py).
+# MMAction2's I3DHead pools the whole map first (see
+# kinet_mm/models/heads/i3d_conv_head.py).
 model = dict(
     type='Recognizer3D',
     backbone=dict(
