@@ -121,16 +121,7 @@ def test_inflate_module_keeps_the_fixed_point_of_the_current_weights():
         inflate_module(net3d, {'pool9z': (1, 1)})
 
 
-def test_inflation_names_the_key_and_shapes(tmp_path):
-    net3d = I3DInceptionV1()
-    state = InceptionV1().state_dict()
-    state['mixed_4b.branch0.conv.weight'] = torch.zeros(192, 480, 3, 3)
-    with pytest.raises(ValueError, match=r"mixed_4b.branch0.conv.weight.*"
-                       r"\(192, 480, 3, 3\).*\(192, 480, 1, 1, 1\)"):
-        inflate_state_dict(state, net3d)
-    del state['conv1a.bn.weight']
-    with pytest.raises(ValueError, match=r'missing keys \[.conv1a.bn.weight.\]'):
-        inflate_state_dict(state, net3d)
+def test_inflation_from_a_checkpoint_and_errors_naming_key_and_shapes(tmp_path):
     # A recognizer's 2D checkpoint, from a config: `pretrained` + prefix.
     net2d = InceptionV1()
     path = tmp_path / 'inception_v1.pth'
@@ -144,6 +135,14 @@ def test_inflation_names_the_key_and_shapes(tmp_path):
                                net2d.mixed_5c.branch0.bn.running_var)
     with pytest.raises(ValueError, match='inception_v1.pth'):
         load_inflated_checkpoint(net3d, str(path), prefix='cls_head.')
+    state = net2d.state_dict()
+    state['mixed_4b.branch0.conv.weight'] = torch.zeros(192, 480, 3, 3)
+    with pytest.raises(ValueError, match=r"mixed_4b.branch0.conv.weight.*"
+                       r"\(192, 480, 3, 3\).*\(192, 480, 1, 1, 1\)"):
+        inflate_state_dict(state, net3d)
+    del state['conv1a.bn.weight']
+    with pytest.raises(ValueError, match=r'missing keys \[.conv1a.bn.weight.\]'):
+        inflate_state_dict(state, net3d)
 
 
 def test_conv_head_predicts_per_position_and_averages():
@@ -170,13 +169,26 @@ def test_conv_head_predicts_per_position_and_averages():
     assert head(torch.randn(1, 8, 1, 3, 3)).shape == (1, 5)
 
 
-I3D_CONFIGS = sorted((REPO_ROOT / 'configs' / 'i3d').glob('i3d_*rgb.py'))
+CONFIG_DIR = REPO_ROOT / 'configs' / 'i3d'
 
 
-@pytest.mark.parametrize('path', I3D_CONFIGS, ids=lambda p: p.stem)
-def test_i3d_config_builds_and_trains_one_step(path):
-    cfg = Config.fromfile(str(path))
+def test_kinetics_config_follows_the_paper_recipe():
+    cfg = Config.fromfile(str(
+        CONFIG_DIR / 'i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_'
+        'kinetics400-rgb.py'))
     assert cfg.model.backbone.type == 'I3DInceptionV1'
+    assert cfg.model.cls_head.type == 'I3DConvHead'
+    train = {t['type']: t for t in cfg.train_dataloader.dataset.pipeline}
+    test = {t['type']: t for t in cfg.test_dataloader.dataset.pipeline}
+    assert (train['SampleFrames']['clip_len'],
+            train['SampleFrames']['frame_interval']) == (64, 1)
+    assert train['RandomCrop']['size'] == 224 and 'Flip' in train
+    assert test['SampleFrames']['clip_len'] == 250  # whole 10 s videos
+    assert test['CenterCrop']['crop_size'] == 224
+
+
+def test_realclips_config_builds_and_trains_one_step():
+    cfg = Config.fromfile(str(CONFIG_DIR / 'i3d_inception-v1_realclips-cpu-rgb.py'))
     assert cfg.test_dataloader.dataset.pipeline[-2].input_format == 'NCTHW'
     model = MODELS.build(cfg.model)
     model.init_weights()
