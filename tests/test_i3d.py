@@ -9,7 +9,10 @@ from mmaction.models.heads import I3DHead
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from mmengine.config import Config
+from torchvision.models import googlenet
 
+from kinet_mm.converters import convert_torchvision_googlenet
+from kinet_mm.converters.googlenet import MIXED, NORM_CFG
 from kinet_mm.models.backbones import I3DInceptionV1, InceptionV1
 from kinet_mm.models.heads import I3DConvHead
 from kinet_mm.models.utils import (inflate_module, inflate_state_dict,
@@ -178,6 +181,9 @@ def test_kinetics_config_follows_the_paper_recipe():
         'kinetics400-rgb.py'))
     assert cfg.model.backbone.type == 'I3DInceptionV1'
     assert cfg.model.cls_head.type == 'I3DConvHead'
+    # The converted ImageNet GoogLeNet's conventions (converters/googlenet.py).
+    assert cfg.model.backbone.norm_cfg.eps == NORM_CFG['eps']
+    assert cfg.model.data_preprocessor.std == [127.5] * 3
     train = {t['type']: t for t in cfg.train_dataloader.dataset.pipeline}
     test = {t['type']: t for t in cfg.test_dataloader.dataset.pipeline}
     assert (train['SampleFrames']['clip_len'],
@@ -200,3 +206,28 @@ def test_realclips_config_builds_and_trains_one_step():
     loss.backward()
     assert torch.isfinite(loss)
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_torchvision_googlenet_converts_module_by_module(tmp_path):
+    """Every stem conv and mixed block of the converted InceptionV1 answers as
+    torchvision's GoogLeNet module it came from (the stride-2 pools differ by
+    convention, docs/i3d.md, so modules are compared one by one)."""
+    torch.manual_seed(0)
+    source = randomize(googlenet(weights=None, aux_logits=True,
+                                 init_weights=False))
+    torch.save(source.state_dict(), tmp_path / 'googlenet.pth')
+    convert_torchvision_googlenet(str(tmp_path / 'googlenet.pth'),
+                                  str(tmp_path / 'inception_v1.pth'))
+    net = InceptionV1(norm_cfg=NORM_CFG, init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'inception_v1.pth')))
+    net.init_weights()
+    net = net.double().eval()
+    pairs = [('conv1', 'conv1a', 3), ('conv2', 'conv2b', 64),
+             ('conv3', 'conv2c', 64)]
+    pairs += [(f'inception{k}', v, getattr(net, v).branch0.conv.in_channels)
+              for k, v in MIXED.items()]
+    with torch.no_grad():
+        for theirs, ours, channels in pairs:
+            x = torch.randn(1, channels, 9, 9, dtype=torch.float64)
+            torch.testing.assert_close(getattr(net, ours)(x),
+                                       getattr(source, theirs)(x), msg=ours)

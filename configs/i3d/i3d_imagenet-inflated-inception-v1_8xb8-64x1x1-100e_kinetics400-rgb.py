@@ -5,10 +5,14 @@
 # over time by the head (section 3 and Table 1 of the I3D paper).
 #
 # Datasets, schedule and runtime are MMAction2's I3D-R50 Kinetics config; only
-# the model and the temporal sampling differ. ImageNet initialisation: set
-# `model.backbone.pretrained` to a 2D InceptionV1 checkpoint (keys as in
-# kinet_mm/models/backbones/inception_v1.py); it is inflated when the model is
-# initialised (kernels repeated in time and divided by their temporal size).
+# the model and the temporal sampling differ. ImageNet initialisation (section
+# 2.4): torchvision's GoogLeNet weights converted once into a 2D InceptionV1
+# checkpoint,
+#   python tools/model_converters/torchvision_googlenet_to_inception_v1.py \
+#       googlenet-1378be20.pth checkpoints/inception_v1_imagenet.pth
+# are inflated when the model is initialised (kernels repeated in time and
+# divided by their temporal size). Those weights were trained with BN eps 1e-3
+# on inputs in [-1, 1], hence norm_cfg and the data preprocessor below.
 _base_ = [
     'mmaction::recognition/i3d/i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py',  # noqa: E501
 ]
@@ -18,8 +22,9 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type='I3DInceptionV1',
-        pretrained=None,
+        pretrained='checkpoints/inception_v1_imagenet.pth',
         pretrained2d=True,
+        norm_cfg=dict(type='BN', eps=1e-3, requires_grad=True),
         norm_eval=False),
     cls_head=dict(
         _delete_=True,
@@ -29,7 +34,8 @@ model = dict(
         pool_size=(2, 7, 7),
         dropout_ratio=0.5,
         init_std=0.01,
-        average_clips='prob'))
+        average_clips='prob'),
+    data_preprocessor=dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5]))
 
 file_client_args = dict(io_backend='disk')
 train_pipeline = [

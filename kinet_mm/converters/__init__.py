@@ -1,9 +1,12 @@
-"""Converters from the paper's published teacher weights (docs/teachers.md)."""
+"""Converters from published weights: the paper's teachers (docs/teachers.md),
+torchvision's GoogLeNet for I3D (docs/i3d.md)."""
+from .googlenet import convert_torchvision_googlenet
 from .key_accounting import ConversionError, KeyAccountant
 from .teacher_checkpoints import (convert_lip_pspnet, convert_places365_caffe,
                                   convert_places365_pytorch)
 
 __all__ = [
     'ConversionError', 'KeyAccountant', 'convert_lip_pspnet',
-    'convert_places365_caffe', 'convert_places365_pytorch'
+    'convert_places365_caffe', 'convert_places365_pytorch',
+    'convert_torchvision_googlenet'
 ]
