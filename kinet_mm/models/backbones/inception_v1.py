@@ -95,7 +95,9 @@ class InceptionV1(BaseModule):
     stem is ``conv1a`` .. ``conv2c`` (stride 4) and :data:`STAGES` groups the
     rest into three stages at strides 8, 16, 32. The forward pass only calls the
     modules, so the same code runs the inflated 3D network
-    (:class:`I3DInceptionV1`).
+    (:class:`I3DInceptionV1`). Stride-2 layers pad symmetrically (``k // 2``),
+    MMAction2's convention, where TF-slim pads ``SAME`` and torchvision's port
+    uses ``ceil_mode`` pools; the output sizes agree at 224x224.
 
     Args:
         in_channels (int): Input channels (3 for RGB). Defaults to 3.
