@@ -8,11 +8,15 @@ from .inference import (inference_kinet, init_kinet, predict_auxiliary_chunked,
                         prepare_video)
 from .labels import (LabelMapError, action_class_names, read_label_map,
                      scene_class_names)
+from .split_average import (fused_top1, load_scores, markdown_split_table,
+                            split_table, test_and_dump)
 
 __all__ = [
     'CheckpointMismatchError', 'LabelMapError', 'action_class_names',
-    'class_activation_maps', 'default_target_layer', 'inference_kinet',
-    'init_kinet', 'load_checkpoint_strict', 'markdown_table', 'plot_curves',
+    'class_activation_maps', 'default_target_layer', 'fused_top1',
+    'inference_kinet', 'init_kinet', 'load_checkpoint_strict', 'load_scores',
+    'markdown_split_table', 'markdown_table', 'plot_curves',
     'predict_auxiliary_chunked', 'prepare_video', 'read_label_map', 'run_table',
-    'scene_class_names', 'stage_config', 'train_and_test'
+    'scene_class_names', 'split_table', 'stage_config', 'test_and_dump',
+    'train_and_test'
 ]
