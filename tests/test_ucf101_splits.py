@@ -1,14 +1,12 @@
 """UCF-101 split lists and split averaging (paper section 4.5, Table 6)."""
-import json
-
 import numpy as np
 import pytest
 import torch
-from fixtures import REPO_ROOT, SHARED, run_command
+from fixtures import REPO_ROOT, SHARED
 from fixtures.checkpoints import save_random_checkpoint
 from mmengine import dump
 
-from kinet_mm.apis import split_table
+from kinet_mm.apis import dump_test_scores, split_table
 from kinet_mm.datasets.ucf101 import build_file_lists, build_realclip_proxy
 
 UCF101 = REPO_ROOT / 'configs' / 'kinet' / 'ucf101'
@@ -16,6 +14,13 @@ PROXY_SPLITS = [
     UCF101 / f'kinet_r18_1x1x3_ucf101-proxy-split{k}_realclips-cpu.py'
     for k in (1, 2, 3)
 ]
+
+
+#: 3 segments of 64x64 (AKG window 3) instead of 25 of 112x112.
+TINY_TEST = {'test_dataloader.num_workers': 0, 'model.test_cfg.num_segs': 3,
+             'test_dataloader.dataset.pipeline.1.num_clips': 3,
+             'test_dataloader.dataset.pipeline.3.scale': (-1, 72),
+             'test_dataloader.dataset.pipeline.4.crop_size': 64}
 
 
 def _dump_scores(path, scores, labels):
@@ -47,52 +52,44 @@ def test_split_table_averages_splits_and_fuses_streams(tmp_path):
     assert rows[-1] == dict(name='mean', videos=4, rgb=0.5, flow=0.75,
                             fused=pytest.approx(0.75))
     with pytest.raises(ValueError, match='list different videos'):
-        split_table(rgb[:1], flow[1:])  # split 2's flow is not split 1's
+        split_table(rgb[2:], flow[:1])  # split 1's flow is not split 3's
     with pytest.raises(ValueError, match='1 RGB but 2 flow'):
         split_table(rgb[:1], flow)
 
 
-def test_split_command_on_three_real_clip_splits(tmp_path):
-    """Proxy split lists -> MMAction2's build_file_list.py -> three annotation
-    files; the command tests a checkpoint per split and averages."""
+def test_official_lists_to_annotation_files_and_one_split_tested(tmp_path,
+                                                                monkeypatch):
+    """Proxy split lists in the official format -> MMAction2's
+    build_file_list.py -> three annotation files; a split model is tested
+    through the Runner (as tools/test.py --dump) and its dump averaged.
+
+    The command over all three splits is run in docs/ucf101.md (proxy run)."""
     data_root = tmp_path / 'work_dirs' / 'ucf101_proxy'  # the proxy configs'
     build_realclip_proxy(str(SHARED / 'data' / 'real_clips'), str(data_root))
     lists = build_file_lists(str(data_root))
-    assert [p.rsplit('/', 1)[1] for p in lists[:2]] == [
-        'ucf101_train_split_1_videos.txt', 'ucf101_val_split_1_videos.txt']
-    # Official 1-based classInd indices became MMAction2's 0-based labels.
-    assert sorted(open(lists[1]).read().split('\n')[:-1]) == [
-        'Basketball/v_Basketball_g02_c01.mp4 7',
-        'SoccerJuggling/v_SoccerJuggling_g24_c01.avi 83']
-    checkpoint = save_random_checkpoint(str(PROXY_SPLITS[0]), tmp_path / 'm.pth')
-    rng = np.random.default_rng(0)
-    flow = []
-    for k in (1, 2, 3):
-        labels = [int(line.split()[1]) for line in open(
-            data_root / f'ucf101_val_split_{k}_videos.txt')]
-        flow.append(_dump_scores(tmp_path / f'flow{k}.pkl',
-                                 rng.dirichlet(np.ones(101), len(labels)), labels))
-    work_dir = tmp_path / 'splits'
-    out = run_command(
-        'python', REPO_ROOT / 'tools/analysis/ucf101_splits.py',
-        '--configs', *PROXY_SPLITS, '--checkpoints', *[checkpoint] * 3,
-        '--flow-scores', *flow, '--work-dir', work_dir,
-        '--cfg-options', 'test_dataloader.num_workers=0',
-        cwd=tmp_path, KINET_SHARED=str(SHARED))
-    assert '| mean | 6 |' in out
-    rows = json.load(open(work_dir / 'splits.json'))['rows']
-    rgb_top1, fused_top1 = [], []
-    for k in (1, 2, 3):
-        rgb = _load(work_dir / f'rgb_split{k}' / 'scores.pkl')
-        fl = _load(flow[k - 1])
-        assert rgb[1] == fl[1] and len(rgb[1]) == 2
-        rgb_top1.append(np.mean(rgb[0].argmax(1) == rgb[1]))
-        fused_top1.append(np.mean((rgb[0] + 1.5 * fl[0]).argmax(1) == rgb[1]))
-    assert [r['name'] for r in rows] == ['split 1', 'split 2', 'split 3', 'mean']
-    assert [r['rgb'] for r in rows] == pytest.approx(
-        rgb_top1 + [np.mean(rgb_top1)])
-    assert [r['fused'] for r in rows] == pytest.approx(
-        fused_top1 + [np.mean(fused_top1)])
+    assert [p.rsplit('/', 1)[1] for p in lists] == [
+        f'ucf101_{subset}_split_{k}_videos.txt'
+        for k in (1, 2, 3) for subset in ('train', 'val')]
+    val = [sorted(open(p).read().splitlines()) for p in lists[1::2]]
+    # Official 1-based classInd indices became MMAction2's 0-based labels; each
+    # split tests one SoccerJuggling (84) and one Basketball (8) clip.
+    assert val[0] == ['Basketball/v_Basketball_g02_c01.mp4 7',
+                      'SoccerJuggling/v_SoccerJuggling_g24_c01.avi 83']
+    assert val[1] == ['Basketball/v_Basketball_g01_c01.mp4 7',
+                      'SoccerJuggling/v_SoccerJuggling_g23_c01.avi 83']
+    assert len(open(lists[0]).read().splitlines()) == 4
+
+    checkpoint = save_random_checkpoint(str(PROXY_SPLITS[1]), tmp_path / 'm.pth')
+    monkeypatch.chdir(tmp_path)  # the proxy configs' work_dirs/ucf101_proxy
+    dump, metrics, cfg = dump_test_scores(
+        str(PROXY_SPLITS[1]), str(checkpoint), str(tmp_path / 'split2'),
+        dict(TINY_TEST))
+    assert cfg.split == 2 and 'teachers' not in cfg.model
+    scores, labels = _load(dump)
+    assert sorted(labels) == [7, 83] and scores.shape == (2, 101)
+    row = split_table([dump])[0]
+    assert row['rgb'] == pytest.approx(np.mean(scores.argmax(1) == labels))
+    assert row['rgb'] == pytest.approx(metrics['acc/top1'])
 
 
 def _load(path):

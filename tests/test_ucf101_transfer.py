@@ -112,3 +112,41 @@ def test_rgb_split_configs_are_the_transfer_recipe_on_each_split():
             assert cfg.model[key] == kinetics.model[key], key
         assert cfg.test_pipeline == kinetics.test_pipeline
         assert cfg.model.cls_head.relation == kinetics.model.cls_head.relation
+
+
+def test_revise_keys_renames_checkpoint_keys_before_the_comparison():
+    hook = CheckpointFilterHook(
+        revise_keys=[(r'^backbone\.resnet\.', 'backbone.net.'),
+                     (r'^(backbone\.aux_branches\.\w+\.)layer3', r'\1res4')])
+    old = {'backbone.resnet.conv1.weight': torch.ones(1),
+           'backbone.aux_branches.human.layer3.0.w': torch.ones(2),
+           'cls_head.fc_cls.bias': torch.ones(3)}
+    assert hook.revise(old) == 2
+    assert list(old) == ['backbone.net.conv1.weight',
+                         'backbone.aux_branches.human.res4.0.w',
+                         'cls_head.fc_cls.bias']
+
+
+FLOW_KINETICS = (REPO_ROOT / 'configs' / 'tsn' /
+                 'tsn_imagenet-pretrained-r50_8xb32-5x1x3-80e_kinetics400-flow.py')
+
+
+@pytest.mark.skipif(not FLOW_KINETICS.is_file(),
+                    reason=f'{FLOW_KINETICS.name}, the Kinetics flow TSN the flow '
+                    'fine-tuning configs inherit, is not in this checkout yet')
+def test_flow_split_configs_are_the_transfer_recipe_on_each_split():
+    for split in (1, 2, 3):
+        cfg = Config.fromfile(REPO_ROOT / 'configs' / 'tsn' / 'ucf101' / (
+            'tsn_kinetics400-pretrained-r50_8xb32-5x1x3-80e_ucf101-'
+            f'split{split}-flow.py'))
+        for loader, subset in (('train', 'train'), ('val', 'val'),
+                               ('test', 'val')):
+            dataset = cfg[f'{loader}_dataloader'].dataset
+            assert dataset.ann_file == (
+                f'data/ucf101/ucf101_{subset}_split_{split}_rawframes.txt')
+            assert dataset.modality == 'Flow' and dataset.num_classes == 101
+        assert cfg.model.backbone.partial_bn is True
+        assert cfg.model.cls_head.num_classes == 101
+        assert cfg.custom_hooks[0].reinit == [r'^cls_head\.fc_cls\.']
+        assert 'kinetics400-flow/epoch_80.pth' in cfg.load_from
+        assert cfg.train_cfg.max_epochs == 80

@@ -24,11 +24,11 @@ from ..deploy import without_teachers
 TSN_COEFFICIENTS = (1.0, 1.5)
 
 
-def test_and_dump(config: str,
+def dump_test_scores(config: str,
                   checkpoint: str,
                   work_dir: str,
                   cfg_options: Optional[Dict] = None,
-                  launcher: str = 'none') -> Tuple[str, Dict]:
+                  launcher: str = 'none') -> Tuple[str, Dict, Config]:
     """Test ``checkpoint`` with ``config``'s test loop; dump its scores.
 
     As ``tools/test.py CONFIG CHECKPOINT --dump``, except that a KINet is built
@@ -42,7 +42,7 @@ def test_and_dump(config: str,
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
 
     Returns:
-        tuple: The dump's path and the test metrics.
+        tuple: The dump's path, the test metrics and the config as tested.
     """
     cfg = Config.fromfile(config)
     if cfg_options:
@@ -56,7 +56,7 @@ def test_and_dump(config: str,
                           dict(type='DumpResults', out_file_path=dump)]
     cfg.work_dir, cfg.load_from, cfg.launcher = work_dir, checkpoint, launcher
     metrics = Runner.from_cfg(cfg).test()
-    return dump, metrics
+    return dump, metrics, cfg
 
 
 def load_scores(dump: str) -> Tuple[List[np.ndarray], List[int]]:

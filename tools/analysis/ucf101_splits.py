@@ -19,11 +19,11 @@ import json
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 
 import kinet_mm  # noqa: F401  (applies the compatibility shims, registers modules)
-from kinet_mm.apis import markdown_split_table, split_table, test_and_dump
+from kinet_mm.apis import dump_test_scores, markdown_split_table, split_table
 from kinet_mm.apis.split_average import TSN_COEFFICIENTS
 
 
@@ -62,16 +62,17 @@ def parse_args():
 
 
 def test_splits(configs, checkpoints, stream, args, logger):
-    dumps = []
+    dumps, names = [], []
     for index, (config, checkpoint) in enumerate(zip(configs, checkpoints)):
         work_dir = osp.join(args.work_dir, f'{stream}_split{index + 1}')
         logger.info(f'{stream} split {index + 1}: testing {checkpoint} with '
                     f'{config}')
-        dump, metrics = test_and_dump(config, checkpoint, work_dir,
-                                      args.cfg_options, args.launcher)
+        dump, metrics, cfg = dump_test_scores(config, checkpoint, work_dir,
+                                              args.cfg_options, args.launcher)
         logger.info(f'{stream} split {index + 1}: {metrics}')
         dumps.append(dump)
-    return dumps
+        names.append(f"split {cfg.get('split', index + 1)}")
+    return dumps, names
 
 
 def main() -> None:
@@ -79,15 +80,12 @@ def main() -> None:
     os.makedirs(args.work_dir, exist_ok=True)
     logger = MMLogger.get_instance(
         'ucf101_splits', log_file=osp.join(args.work_dir, 'ucf101_splits.log'))
-    rgb = test_splits(args.configs, args.checkpoints, 'rgb', args, logger)
+    rgb, names = test_splits(args.configs, args.checkpoints, 'rgb', args,
+                             logger)
     flow = args.flow_scores
     if args.flow_configs:
-        flow = test_splits(args.flow_configs, args.flow_checkpoints, 'flow',
-                           args, logger)
-    names = []
-    for index, config in enumerate(args.configs):
-        split = Config.fromfile(config).get('split')
-        names.append(f'split {split if split is not None else index + 1}')
+        flow, _ = test_splits(args.flow_configs, args.flow_checkpoints, 'flow',
+                              args, logger)
     rows = split_table(rgb, flow, args.coefficients, names)
     table = markdown_split_table(rows)
     with open(osp.join(args.work_dir, 'splits.md'), 'w', encoding='utf-8') as f:

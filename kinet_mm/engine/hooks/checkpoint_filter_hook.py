@@ -45,23 +45,48 @@ class CheckpointFilterHook(Hook):
             dict keys that may differ in shape and are then re-initialised,
             e.g. ``(r'^cls_head\\.fc_cls\\.', )`` for the action classifier.
             Defaults to ``()``: any shape mismatch is an error.
+        revise_keys (Sequence[tuple]): ``(pattern, replacement)`` pairs applied
+            with ``re.sub`` to the checkpoint's keys first, as the
+            ``revise_keys`` of MMEngine's ``load_checkpoint`` (e.g. to load a
+            checkpoint saved under older module names). Defaults to ``()``.
     """
 
     priority = 'VERY_HIGH'  # before any other hook reads the checkpoint
 
-    def __init__(self, reinit: Sequence[str] = ()) -> None:
+    def __init__(self, reinit: Sequence[str] = (),
+                 revise_keys: Sequence[Tuple[str, str]] = ()) -> None:
         if isinstance(reinit, str):
             reinit = (reinit, )
         self.reinit = [re.compile(pattern) for pattern in reinit]
+        self.revise_keys = [(re.compile(p), r) for p, r in revise_keys]
 
     def after_load_checkpoint(self, runner, checkpoint: Dict) -> None:
         state_dict = checkpoint.get('state_dict', checkpoint)
+        renamed = self.revise(state_dict)
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
         report = self.filter_state_dict(state_dict, model.state_dict())
         source = runner.cfg.get('load_from') or 'the checkpoint'
+        if renamed:
+            report.insert(0, (logging.INFO, f'renamed {renamed} keys by '
+                              'revise_keys'))
         for level, line in report:
             runner.logger.log(level, f'load_from {source}: {line}')
+
+    def revise(self, state_dict: Dict) -> int:
+        """Rename the keys of ``state_dict`` in place (order kept); returns
+        how many changed."""
+        if not self.revise_keys:
+            return 0
+        items, renamed = list(state_dict.items()), 0
+        state_dict.clear()
+        for key, value in items:
+            new = key
+            for pattern, replacement in self.revise_keys:
+                new = pattern.sub(replacement, new)
+            renamed += new != key
+            state_dict[new] = value
+        return renamed
 
     def filter_state_dict(self, state_dict: Dict,
                           expected: Dict) -> List[Tuple[int, str]]:

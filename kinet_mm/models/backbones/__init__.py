@@ -1,5 +1,6 @@
 from .aux_branches import BaseAuxBranch, StageCopyBranch
 from .kinet_backbone import KINetBackbone
+from .mobilenet_v2_adapter import MobileNetV2StageAdapter  # noqa: F401
 from .stage_adapters import (BaseStageAdapter, ResNetStageAdapter,
                              register_stage_adapter, stage_adapter_for)
 from .teacher_branch import TeacherFeatureBranch

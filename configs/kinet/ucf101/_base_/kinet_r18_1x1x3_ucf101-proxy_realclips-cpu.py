@@ -7,15 +7,24 @@
 _base_ = '../../kinet_r18_1x1x3_realclips-cpu.py'
 
 load_from = 'work_dirs/demo/epoch_15.pth'  # bash tools/run_demo.sh
+# A checkpoint saved before KINetBackbone's generic stage split names the
+# wrapped ResNet `resnet` and the branch stages layer1..4 (now net, res2..5);
+# the renames match nothing in a newer checkpoint.
+legacy_keys = [(r'^backbone\.resnet\.', 'backbone.net.')] + [
+    (rf'^(backbone\.(aux_branches\.\w+|cbis)\.)layer{i}', rf'\1res{i + 1}')
+    for i in (1, 2, 3, 4)
+]
 custom_hooks = [
-    dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'])
+    dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'],
+         revise_keys=legacy_keys)
 ]
 model = dict(
     backbone=dict(partial_bn=True),
     cls_head=dict(num_classes=101),
     # The paper's test protocol in time (25 segments, AKG window of 3), with
     # one centre crop instead of ten on this CPU.
-    test_cfg=dict(num_segs=25, window_size=3, max_testing_views=25))
+    test_cfg=dict(
+        _delete_=True, num_segs=25, window_size=3, max_testing_views=25))
 
 data_root = 'work_dirs/ucf101_proxy'
 split = 1
