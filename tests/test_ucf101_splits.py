@@ -32,25 +32,26 @@ def _dump_scores(path, scores, labels):
 
 
 def test_split_table_averages_splits_and_fuses_streams(tmp_path):
-    # Two classes. Split 1: RGB right on both videos, flow on one; fusing
-    # with weights 1 : 1.5 flips video 0 to flow's wrong answer (0.6 + 1.5 *
-    # 0.3 < 0.4 + 1.5 * 0.7). Split 2: RGB wrong on both, flow right on both.
-    # Split 3: nothing fused (no flow), so the fused mean is undefined.
-    rgb = [_dump_scores(tmp_path / 'r1.pkl', [[0.6, 0.4], [0.1, 0.9]], [0, 1]),
+    # Two classes. Split 1: RGB right on both videos, flow on one; weighting
+    # flow by 1.5 flips video 0 to flow's wrong answer (0.7 + 1.5 * 0.35 <
+    # 0.3 + 1.5 * 0.65), equal weights do not (0.7 + 0.35 > 0.3 + 0.65).
+    # Split 2: RGB wrong on both, flow right on both (and fused, either way).
+    # Split 3: no flow, so there is no fused mean.
+    rgb = [_dump_scores(tmp_path / 'r1.pkl', [[0.7, 0.3], [0.1, 0.9]], [0, 1]),
            _dump_scores(tmp_path / 'r2.pkl', [[0.2, 0.8], [0.9, 0.1]], [0, 1]),
            _dump_scores(tmp_path / 'r3.pkl', [[0.7, 0.3]], [1])]
-    flow = [_dump_scores(tmp_path / 'f1.pkl', [[0.3, 0.7], [0.2, 0.8]], [0, 1]),
-            _dump_scores(tmp_path / 'f2.pkl', [[0.9, 0.1], [0.1, 0.9]], [0, 1])]
+    flow = [_dump_scores(tmp_path / 'f1.pkl', [[0.35, 0.65], [0.2, 0.8]], [0, 1]),
+            _dump_scores(tmp_path / 'f2.pkl', [[0.9, 0.1], [0.05, 0.95]], [0, 1])]
     rows = split_table(rgb, flow + [None], coefficients=(1.0, 1.5))
     assert [(r['name'], r['videos'], r['rgb'], r['flow'], r['fused'])
             for r in rows] == [('split 1', 2, 1.0, 0.5, 0.5),
                                ('split 2', 2, 0.0, 1.0, 1.0),
                                ('split 3', 1, 0.0, None, None),
                                ('mean', 5, pytest.approx(1 / 3), None, None)]
-    # The fused mean once every split has flow; equal weights keep video 0.
+    # The mean of the splits (not of the videos), fused once all have flow.
     rows = split_table(rgb[:2], flow, coefficients=(1.0, 1.0))
     assert rows[-1] == dict(name='mean', videos=4, rgb=0.5, flow=0.75,
-                            fused=pytest.approx(0.75))
+                            fused=1.0)
     with pytest.raises(ValueError, match='list different videos'):
         split_table(rgb[2:], flow[:1])  # split 1's flow is not split 3's
     with pytest.raises(ValueError, match='1 RGB but 2 flow'):
