@@ -7,7 +7,7 @@ from fixtures.checkpoints import save_random_checkpoint
 from mmengine import dump
 
 from kinet_mm.apis import dump_test_scores, split_table
-from kinet_mm.datasets.ucf101 import build_file_lists, build_realclip_proxy
+from kinet_mm.datasets.ucf101 import build_realclip_proxy
 
 UCF101 = REPO_ROOT / 'configs' / 'kinet' / 'ucf101'
 PROXY_SPLITS = [
@@ -58,27 +58,33 @@ def test_split_table_averages_splits_and_fuses_streams(tmp_path):
         split_table(rgb[:1], flow)
 
 
-def test_official_lists_to_annotation_files_and_one_split_tested(tmp_path,
-                                                                monkeypatch):
-    """Proxy split lists in the official format -> MMAction2's
-    build_file_list.py -> three annotation files; a split model is tested
+def test_proxy_lists_and_one_split_tested_through_the_runner(tmp_path,
+                                                             monkeypatch):
+    """The real-clip proxy's official-format lists; a split model tested
     through the Runner (as tools/test.py --dump) and its dump averaged.
 
-    The command over all three splits is run in docs/ucf101.md (proxy run)."""
+    MMAction2's build_file_list.py on these lists and the command over all
+    three splits run in docs/ucf101.md (proxy run): a subprocess importing the
+    stack would cost more than this whole file."""
     data_root = tmp_path / 'work_dirs' / 'ucf101_proxy'  # the proxy configs'
-    build_realclip_proxy(str(SHARED / 'data' / 'real_clips'), str(data_root))
-    lists = build_file_lists(str(data_root))
-    assert [p.rsplit('/', 1)[1] for p in lists] == [
-        f'ucf101_{subset}_split_{k}_videos.txt'
-        for k in (1, 2, 3) for subset in ('train', 'val')]
-    val = [sorted(open(p).read().splitlines()) for p in lists[1::2]]
-    # Official 1-based classInd indices became MMAction2's 0-based labels; each
-    # split tests one SoccerJuggling (84) and one Basketball (8) clip.
-    assert val[0] == ['Basketball/v_Basketball_g02_c01.mp4 7',
-                      'SoccerJuggling/v_SoccerJuggling_g24_c01.avi 83']
-    assert val[1] == ['Basketball/v_Basketball_g01_c01.mp4 7',
-                      'SoccerJuggling/v_SoccerJuggling_g23_c01.avi 83']
-    assert len(open(lists[0]).read().splitlines()) == 4
+    counts = build_realclip_proxy(str(SHARED / 'data' / 'real_clips'),
+                                  str(data_root))
+    assert counts == {f'split {k}': dict(train=4, test=2) for k in (1, 2, 3)}
+    annotations = data_root / 'annotations'
+    # Official formats: classInd is 1-based, test lists carry no label.
+    assert annotations.joinpath('classInd.txt').read_text().split('\n')[:-1] == [
+        '1 ApplyEyeMakeup', '8 Basketball', '24 CricketShot', '84 SoccerJuggling']
+    assert annotations.joinpath('testlist02.txt').read_text().split() == [
+        'SoccerJuggling/v_SoccerJuggling_g23_c01.avi',
+        'Basketball/v_Basketball_g01_c01.avi']
+    assert 'Basketball/v_Basketball_g02_c01.avi 8' in annotations.joinpath(
+        'trainlist02.txt').read_text().split('\n')
+    assert (data_root / 'videos/Basketball/v_Basketball_g01_c01.mp4').resolve() \
+        == (SHARED / 'data/real_clips/videos/basketball_outdoor.mp4').resolve()
+    # What build_file_list.py makes of testlist02 (docs/ucf101.md, proxy run).
+    (data_root / 'ucf101_val_split_2_videos.txt').write_text(
+        'Basketball/v_Basketball_g01_c01.mp4 7\n'
+        'SoccerJuggling/v_SoccerJuggling_g23_c01.avi 83\n')
 
     checkpoint = save_random_checkpoint(str(PROXY_SPLITS[1]), tmp_path / 'm.pth')
     monkeypatch.chdir(tmp_path)  # the proxy configs' work_dirs/ucf101_proxy
@@ -87,7 +93,7 @@ def test_official_lists_to_annotation_files_and_one_split_tested(tmp_path,
         dict(TINY_TEST))
     assert cfg.split == 2 and 'teachers' not in cfg.model
     scores, labels = _load(dump)
-    assert sorted(labels) == [7, 83] and scores.shape == (2, 101)
+    assert labels == [7, 83] and scores.shape == (2, 101)
     row = split_table([dump])[0]
     assert row['rgb'] == pytest.approx(np.mean(scores.argmax(1) == labels))
     assert row['rgb'] == pytest.approx(metrics['acc/top1'])
