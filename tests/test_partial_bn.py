@@ -9,6 +9,7 @@ from mmaction.structures import ActionDataSample
 from mmengine.optim import OptimWrapper
 from torch.nn.modules.batchnorm import _BatchNorm
 
+import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
 from kinet_mm.models.backbones import KINetBackbone
 
 #: The trunk's first BatchNorm of each family (the one partial BN trains).
@@ -24,9 +25,14 @@ def build_kinet(family):
                     cbi_positions=spec['cbi_positions'], partial_bn=True)
     torch.manual_seed(0)
     feat_dim = MODELS.build(backbone).feat_dim
+    # The human decoder has a BatchNorm of its own, outside the backbone.
     model = MODELS.build(dict(
         type='KINet', backbone=backbone,
         cls_head=dict(type='AKGHead', num_classes=5, in_channels=feat_dim),
+        human_head=dict(type='FCNHead', _scope_='mmseg', in_channels=feat_dim,
+                        channels=4, num_convs=1, concat_input=False,
+                        num_classes=2, norm_cfg=dict(type='BN')),
+        teachers=dict(human=dict(type='_TestBrightnessHumanTeacher')),
         data_preprocessor=dict(type='ActionDataPreprocessor',
                                mean=[123.675, 116.28, 103.53],
                                std=[58.395, 57.12, 57.375],
@@ -63,7 +69,8 @@ def test_a_training_step_moves_only_the_trunks_first_norm(family):
     # The frozen ones span the trunk, the action branch, both auxiliary
     # branches and the CBIs; they stay in eval mode without gradients.
     for part in ('backbone.net.', 'backbone.aux_branches.human.',
-                 'backbone.aux_branches.scene.', 'backbone.cbis.'):
+                 'backbone.aux_branches.scene.', 'backbone.cbis.',
+                 'aux_heads.human.'):
         frozen = [m for name, m in norms.items()
                   if name.startswith(part) and name != STEM_NORM[family]]
         assert frozen, part

@@ -11,6 +11,7 @@ from torch import Tensor
 from ...pseudo_labels.labelers import OnlinePseudoLabeler
 from ...utils.frames import preprocessed_to_rgb
 from ..teachers import BaseTeacher
+from ..utils.partial_bn import freeze_batch_norms
 
 PSEUDO_LABEL_SOURCES = dict(online='OnlinePseudoLabeler',
                             cache='CachedPseudoLabeler')
@@ -117,6 +118,15 @@ class KINet(Recognizer2D):
         if cfg['type'] in ('OnlinePseudoLabeler', OnlinePseudoLabeler):
             cfg.setdefault('teachers', teachers)
         return MODELS.build(cfg)
+
+    def train(self, mode: bool = True) -> 'KINet':
+        """Set the mode; with the backbone's ``partial_bn``, the heads'
+        BatchNorms (e.g. the human decoder's) are frozen too, so only the
+        trunk's first BatchNorm trains anywhere in the model."""
+        super().train(mode)
+        if mode and getattr(self.backbone, 'partial_bn', False):
+            freeze_batch_norms(self.cls_head, self.aux_heads)
+        return self
 
     @property
     def teachers(self) -> torch.nn.ModuleDict:
