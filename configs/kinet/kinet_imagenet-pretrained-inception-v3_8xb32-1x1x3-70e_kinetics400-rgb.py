@@ -24,6 +24,11 @@ model = dict(
     cls_head=dict(in_channels=2048),
     human_head=dict(in_channels=2048),
     scene_head=dict(in_channels=2048))
+# MMPretrain's InceptionV3 keeps its ImageNet classifier (``fc``, in the
+# checkpoint), which no stage runs: DDP must allow parameters without a
+# gradient.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)
 
 file_client_args = dict(io_backend='disk')
 train_pipeline = [
