@@ -1,10 +1,15 @@
-"""BN-Inception: the TSN/Caffe layer list, freezing options, pretrained loading."""
+"""BN-Inception: the TSN/Caffe layer list, freezing options, pretrained loading,
+conversion of Caffe-named weights."""
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmaction.registry import MODELS
+from mmcv.cnn import ConvModule
 
 import kinet_mm  # noqa: F401
+from kinet_mm.converters import ConversionError
+from kinet_mm.converters.bn_inception import map_bninception
 from kinet_mm.models.backbones.bn_inception import BNInception
 
 # Output channels and map size (224 input) after each inception module, as
@@ -91,3 +96,71 @@ def test_pretrained_argument_loads_a_checkpoint(net, tmp_path):
     loaded = loaded.state_dict()
     assert loaded.keys() == expected.keys()
     assert all(torch.equal(loaded[k], expected[k]) for k in expected)
+
+
+def caffe_checkpoint(net):
+    """Random weights in the Caffe model's layout (``pretrainedmodels``): its
+    layer names, enumerated here in the prototxt's order, with conv biases."""
+    names = ['conv1_7x7_s2', 'conv2_3x3_reduce', 'conv2_3x3']
+    for stage, modules in (('3', 'abc'), ('4', 'abcde'), ('5', 'ab')):
+        for module in modules:
+            strided = f'{stage}{module}' in ('3c', '4e')
+            names += [f'inception_{stage}{module}_{branch}' for branch in (
+                '1x1', '3x3_reduce', '3x3', 'double_3x3_reduce',
+                'double_3x3_1', 'double_3x3_2', 'pool_proj')
+                if not (strided and branch in ('1x1', 'pool_proj'))]
+    convs = [m.conv for m in net.modules() if isinstance(m, ConvModule)]
+    assert len(convs) == len(names)
+    state = {}
+    for name, conv in zip(names, convs):
+        channels = conv.out_channels
+        state[f'{name}.weight'] = torch.randn(conv.weight.shape) * 0.1
+        state[f'{name}.bias'] = torch.randn(channels)
+        state[f'{name}_bn.weight'] = torch.rand(channels) + 0.5
+        state[f'{name}_bn.bias'] = torch.randn(channels)
+        state[f'{name}_bn.running_mean'] = torch.randn(channels)
+        state[f'{name}_bn.running_var'] = torch.rand(channels) + 0.5
+    state['last_linear.weight'] = torch.randn(1000, 1024)
+    state['last_linear.bias'] = torch.randn(1000)
+    return state
+
+
+def caffe_layer(state, name, x, stride=1, padding=0):
+    """Conv with bias, BN, ReLU of Caffe layer ``name``, as Caffe runs it."""
+    y = F.conv2d(x, state[f'{name}.weight'], state[f'{name}.bias'], stride,
+                 padding)
+    y = F.batch_norm(y, state[f'{name}_bn.running_mean'],
+                     state[f'{name}_bn.running_var'],
+                     state[f'{name}_bn.weight'], state[f'{name}_bn.bias'])
+    return F.relu(y)
+
+
+def test_caffe_weights_convert_exactly(net):
+    state = caffe_checkpoint(net)
+    converted = BNInception().eval()
+    converted.load_state_dict(
+        map_bninception(state, 'bn_inception.pth').finish(
+            converted.state_dict()))
+    rgb = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        # conv1 reads RGB where Caffe read BGR; the conv bias is in BN's mean.
+        # (Tolerance: float32 sums in another order, outputs of order 1-10.)
+        torch.testing.assert_close(
+            converted.stem.conv1(rgb),
+            caffe_layer(state, 'conv1_7x7_s2', rgb.flip(1), 2, 3),
+            rtol=1e-4, atol=1e-4)
+        x = torch.randn(1, 256, 6, 6)
+        torch.testing.assert_close(
+            converted.inception4[4].branch3x3dbl[2](x),
+            caffe_layer(state, 'inception_4e_double_3x3_2', x, 2, 1),
+            rtol=1e-4, atol=1e-4)
+    # Strict accounting: a tensor with no place, a tensor missing.
+    state['extra.weight'] = torch.zeros(1)
+    with pytest.raises(ConversionError,
+                       match='1 source keys never used:\n    extra.weight'):
+        map_bninception(state, 'bn_inception.pth').finish(
+            converted.state_dict())
+    del state['extra.weight'], state['inception_5b_pool_proj_bn.running_var']
+    with pytest.raises(ConversionError,
+                       match="'inception_5b_pool_proj_bn.running_var' is missing"):
+        map_bninception(state, 'bn_inception.pth')

@@ -228,10 +228,14 @@ def test_tsn_and_kinet_configs_differ_only_by_kinet(backbone):
     assert tsn.model.cls_head.in_channels == kinet.model.cls_head.in_channels
     assert not (tsn.model.human_head or tsn.model.scene_head
                 or tsn.model.teachers)
-    # And KINet on this backbone is KINet-R50 but for the backbone's parts.
+    # And KINet on this backbone is KINet-R50 but for the backbone's parts
+    # (BN-Inception's Caffe weights also want their own input normalisation).
     for key in kinet.model.keys() - {'backbone', 'cls_head', 'human_head',
-                                     'scene_head'}:
+                                     'scene_head', 'data_preprocessor'}:
         assert kinet.model[key] == resnet.model[key], key
+    ours, r50 = ({k: v for k, v in cfg.model.data_preprocessor.items()
+                  if k not in ('mean', 'std')} for cfg in (kinet, resnet))
+    assert ours == r50
     assert kinet.train_cfg == resnet.train_cfg
     assert kinet.optim_wrapper == resnet.optim_wrapper
     assert kinet.param_scheduler == resnet.param_scheduler

@@ -12,8 +12,10 @@ model = dict(
         backbone=dict(
             _delete_=True,
             type='BNInception',
-            # ImageNet BN-Inception weights (e.g. TSN's Caffe model) in this
-            # backbone's key layout; no OpenMMLab download exists.
+            # TSN's ImageNet BN-Inception (pretrainedmodels'
+            # bn_inception-52deb4733.pth) converted by
+            # tools/model_converters/bninception_to_kinet.py; no OpenMMLab
+            # download exists.
             init_cfg=dict(
                 type='Pretrained',
                 checkpoint='checkpoints/bninception_imagenet.pth')),
@@ -21,4 +23,7 @@ model = dict(
         cbi_positions=(('inception4', -1), ('inception5', -1))),
     cls_head=dict(in_channels=1024),
     human_head=dict(in_channels=1024),
-    scene_head=dict(in_channels=1024))
+    scene_head=dict(in_channels=1024),
+    # What those Caffe weights were trained on: mean [104, 117, 128] (BGR)
+    # subtracted, no scaling; in RGB order, as the converter flips conv1.
+    data_preprocessor=dict(mean=[128., 117., 104.], std=[1., 1., 1.]))
