@@ -166,6 +166,24 @@ def test_test_protocol_runs_backbone_once_per_frame():
     assert torch.isclose(scores.sum(), torch.tensor(1.0))  # average_clips='prob'
 
 
+def test_an_input_shorter_than_a_test_view_is_one_view():
+    """Validation with TSN's 3-segment pipeline under the 25-segment test_cfg."""
+    model = build(test_cfg=dict(num_segs=25, window_size=SEGS)).eval()
+    reference = build(test_cfg=dict(num_segs=SEGS)).eval()
+    reference.load_state_dict(model.state_dict())
+    raw = dict(inputs=[torch.randint(0, 256, (SEGS, 3, 32, 32),
+                                     dtype=torch.uint8)],
+               data_samples=[ActionDataSample()])
+    data = model.data_preprocessor(raw, training=False)
+    with torch.no_grad():
+        scores = model(**data, mode='predict')[0].pred_score
+        expected = reference(**data, mode='predict')[0].pred_score
+    torch.testing.assert_close(scores, expected)
+    model.test_cfg['num_segs'] = 2
+    with pytest.raises(ValueError, match='num_segs=2 does not divide the 3'):
+        model(**data, mode='predict')
+
+
 @pytest.mark.parametrize('fixed', [False, True])
 def test_teacher_weights_stay_out_of_checkpoints(fixed):
     """Wherever a teacher sits: the online labeler, a teacher-feature branch."""

@@ -157,7 +157,8 @@ def load_config(config: object) -> Config:
 
 
 def make_offline(node: object) -> None:
-    """Set every ``pretrained`` and ``checkpoint`` to None, in place.
+    """Set every ``pretrained``, ``checkpoint`` and ``Pretrained`` init_cfg to
+    None, in place.
 
     Backbones that would then load 2D weights into their ``pretrained`` path
     (``pretrained2d``, default in ``ResNetTSM``) are told not to. Relative
@@ -166,7 +167,9 @@ def make_offline(node: object) -> None:
     """
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in ('pretrained', 'checkpoint') and isinstance(value, str):
+            if key == 'init_cfg' and _is_pretrained(value):
+                node[key] = None
+            elif key in ('pretrained', 'checkpoint') and isinstance(value, str):
                 node[key] = None
                 if key == 'pretrained' and ('pretrained2d' in node or node.get(
                         'type') in PRETRAINED2D_BACKBONES):
@@ -180,6 +183,12 @@ def make_offline(node: object) -> None:
     elif isinstance(node, (list, tuple)):
         for value in node:
             make_offline(value)
+
+
+def _is_pretrained(init_cfg: object) -> bool:
+    """Whether an ``init_cfg`` loads a checkpoint (MMEngine's ``Pretrained``)."""
+    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
+    return any(isinstance(c, dict) and c.get('type') == 'Pretrained' for c in cfgs)
 
 
 def prepare_config(config: object, variant: str) -> Config:

@@ -44,6 +44,18 @@ PAIRS = [
     BackbonePair('ResNet-50', MODELS['tsn'], MODELS['kinet'], 224,
                  dict(tsn_top1=69.5, kinet_top1=72.4, tsn_params=24.4,
                       kinet_params=56.9)),
+    BackbonePair(
+        'BN-Inception', str(REPO_ROOT / 'configs/tsn/tsn_imagenet-pretrained-'
+                            'bninception_8xb32-1x1x3-70e_kinetics400-rgb.py'),
+        str(REPO_ROOT / 'configs/kinet/kinet_imagenet-pretrained-bninception_'
+            '8xb32-1x1x3-70e_kinetics400-rgb.py'), 224,
+        dict(tsn_top1=69.1, kinet_top1=71.8)),
+    BackbonePair(
+        'Inception V3', str(REPO_ROOT / 'configs/tsn/tsn_imagenet-pretrained-'
+                            'inception-v3_8xb32-1x1x3-70e_kinetics400-rgb.py'),
+        str(REPO_ROOT / 'configs/kinet/kinet_imagenet-pretrained-inception-v3_'
+            '8xb32-1x1x3-70e_kinetics400-rgb.py'), 299,
+        dict(tsn_top1=72.5, kinet_top1=74.1)),
 ]
 #: The demo's cache, whose extraction statistics fill target (d).
 DEMO_CACHE = str(REPO_ROOT / 'work_dirs/pseudo_labels/realclips')

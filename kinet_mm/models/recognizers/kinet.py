@@ -158,7 +158,8 @@ class KINet(Recognizer2D):
         if stage not in STAGES:
             raise ValueError(f'stage must be one of {STAGES}, got {stage!r}')
         test_cfg = (self.test_cfg or {}) if test_mode else {}
-        head_kwargs = dict(num_segs=test_cfg.get('num_segs', inputs.shape[1]))
+        head_kwargs = dict(num_segs=self._segments_per_view(
+            inputs.shape[1], test_cfg.get('num_segs')))
         if test_cfg.get('window_size'):
             head_kwargs['window_size'] = test_cfg['window_size']
         frames = inputs.flatten(0, 1)
@@ -171,6 +172,21 @@ class KINet(Recognizer2D):
         if stage == 'head':
             return self.cls_head(self.head_input(feats), **head_kwargs), head_kwargs
         return feats, head_kwargs
+
+    @staticmethod
+    def _segments_per_view(num_frames: int, num_segs: Optional[int]) -> int:
+        """Segments of one view: ``test_cfg.num_segs`` (the test protocol's
+        25), or all of an input that has fewer (a 3-segment validation
+        pipeline is one view)."""
+        if not num_segs or num_frames <= num_segs:
+            return num_frames
+        if num_frames % num_segs:
+            raise ValueError(
+                f'KINet test_cfg.num_segs={num_segs} does not divide the '
+                f'{num_frames} frames of a test input: the test pipeline '
+                'should give views of num_segs segments (SampleFrames '
+                'num_clips x crops), or set test_cfg.num_segs to match')
+        return num_segs
 
     def head_input(self, feats: tuple) -> Union[tuple, Tensor]:
         """What ``cls_head`` reads: every branch map if it fuses branches (AKG),

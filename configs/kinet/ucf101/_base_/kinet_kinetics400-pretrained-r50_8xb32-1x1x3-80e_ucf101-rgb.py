@@ -28,8 +28,8 @@ ann_file_train = f'data/ucf101/ucf101_train_split_{split}_videos.txt'
 ann_file_val = f'data/ucf101/ucf101_val_split_{split}_videos.txt'
 checked = dict(num_classes=101, data_prefix=dict(video=data_root))
 train_dataloader = dict(dataset=dict(ann_file=ann_file_train, **checked))
-# Validation every 5 epochs: the test protocol's 25 segments (test_cfg.num_segs
-# applies to every prediction), one centre crop instead of ten.
+# Validation every 5 epochs on the test protocol's 25 segments (one view: the
+# AKG slides its window as in testing), one centre crop instead of ten.
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,

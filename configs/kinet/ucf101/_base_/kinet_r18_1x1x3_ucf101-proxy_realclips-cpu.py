@@ -44,7 +44,7 @@ test_pipeline = [
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-# Validation too: test_cfg.num_segs applies to every prediction.
+# Validation on the test pipeline too (25 segments, one view).
 val_dataloader = dict(
     dataset=dict(ann_file=ann_file_val, pipeline=test_pipeline, **ucf101))
 test_dataloader = val_dataloader
