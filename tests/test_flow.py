@@ -151,6 +151,27 @@ def test_i3d_flow_clip_is_two_channels_in_time(rawframes):
                                atol=2)
 
 
+I3D_FLOW_CFG = REPO_ROOT / 'configs/i3d/i3d_inception-v1_realclips-cpu-flow.py'
+I3D_RGB_CFG = REPO_ROOT / 'configs/i3d/i3d_inception-v1_realclips-cpu-rgb.py'
+
+
+@pytest.mark.skipif(not I3D_RGB_CFG.is_file(),
+                    reason='the I3D RGB config (issue 11, part 1) is not merged')
+def test_i3d_flow_config_reads_two_channel_clips(rawframes):
+    root, ann = rawframes
+    cfg = Config.fromfile(str(I3D_FLOW_CFG))
+    ds_cfg = cfg.test_dataloader.dataset
+    ds_cfg.update(ann_file=str(ann), data_prefix=dict(img=str(root)),
+                  metainfo=dict(classes=[str(i) for i in range(10)]))
+    inputs = DATASETS.build(ds_cfg)[0]['inputs']
+    assert tuple(inputs.shape) == (3, 2, 16, 112, 112)  # 3 clips, x/y, T
+    cfg.model.backbone.init_cfg = None  # no RGB stream checkpoint here
+    model = MODELS.build(cfg.model)
+    first_conv = next(m for m in model.backbone.modules()
+                      if isinstance(m, torch.nn.Conv3d))
+    assert first_conv.in_channels == 2
+
+
 # -- cross-modality initialisation --------------------------------------------
 
 
