@@ -1,15 +1,15 @@
 # Flow I3D (Inflated Inception-v1) on Kinetics-400, the second stream of
 # Two-Stream I3D (paper section 2.5, Table 1: 64 flow frames, 2 input
-# channels): the RGB recipe of ./i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_kinetics400-rgb.py
-# on TV-L1 flow rawframes (tools/misc/extract_flow.py), mean 128 / std 128.
+# channels): the RGB recipe of the base config on TV-L1 flow rawframes
+# (tools/misc/extract_flow.py), mean 128 / std 128.
 #
 # ImageNet initialisation across modalities: convert the 2D Inception-v1
 # checkpoint's input conv to 2 channels, then let the backbone inflate it:
 #
 #   python tools/model_converters/rgb_to_flow.py INCEPTION_V1_2D.pth \
 #       checkpoints/inception-v1_imagenet_flow2.pth --in-channels 2
-#   python tools/train.py CONFIG \
-#       --cfg-options model.backbone.pretrained=checkpoints/inception-v1_imagenet_flow2.pth
+#   python tools/train.py CONFIG --cfg-options \
+#       model.backbone.pretrained=checkpoints/inception-v1_imagenet_flow2.pth
 _base_ = './i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_kinetics400-rgb.py'
 
 model = dict(
