@@ -24,10 +24,10 @@ fails without it.
    ``device_ids`` for CPU modules, which is what DDP requires for them.
 5. ``mmaction2==1.2.0``'s ``Flip`` negates horizontal flow as in 0.x, where
    ``RawFrameDecode`` returned x and y as separate images (x at even indices):
-   it inverts every even *image*. 1.x's ``RawFrameDecode`` returns one
-   ``(H, W, 2)`` image ``[x, y]`` per frame, so a flipped clip has both
-   components of frames 0, 2, 4... negated and neither of frames 1, 3...; a
-   mirrored video's flow is ``(-x, y)`` at every frame. For stacked frames we
+   it inverts every even *image*. Since open-mmlab/mmaction2#2631 (1.2),
+   ``RawFrameDecode`` returns one ``(H, W, 2)`` image ``[x, y]`` per frame,
+   so a flipped clip has both components of frames 0, 2, 4... negated and
+   neither of frames 1, 3...; a mirrored video's flow is ``(-x, y)`` at every frame. For stacked frames we
    invert channel 0 of every image (``255 - x``, i.e. ``-x`` under the
    ``[-bound, bound] -> [0, 255]`` map of MMAction2's flow extraction); the
    separate images of ``ArrayDecode`` keep the original rule.
