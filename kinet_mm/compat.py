@@ -27,8 +27,8 @@ fails without it.
    it inverts every even *image*. Since open-mmlab/mmaction2#2631 (1.2),
    ``RawFrameDecode`` returns one ``(H, W, 2)`` image ``[x, y]`` per frame,
    so a flipped clip has both components of frames 0, 2, 4... negated and
-   neither of frames 1, 3...; a mirrored video's flow is ``(-x, y)`` at every frame. For stacked frames we
-   invert channel 0 of every image (``255 - x``, i.e. ``-x`` under the
+   neither of frames 1, 3...; a mirrored video's flow is ``(-x, y)`` at
+   every frame. For stacked frames we invert channel 0 of every image (``255 - x``, i.e. ``-x`` under the
    ``[-bound, bound] -> [0, 255]`` map of MMAction2's flow extraction); the
    separate images of ``ArrayDecode`` keep the original rule.
 """
