@@ -30,7 +30,8 @@ fails without it.
    neither of frames 1, 3...; a mirrored video's flow is ``(-x, y)`` at
    every frame. For stacked frames we invert channel 0 of every image
    (``255 - x``, i.e. ``-x`` under the ``[-bound, bound] -> [0, 255]`` map of
-   MMAction2's flow extraction); the separate images of ``ArrayDecode`` keep the original rule.
+   MMAction2's flow extraction); the separate images of ``ArrayDecode`` keep
+   the original rule.
 """
 import functools
 import sys
