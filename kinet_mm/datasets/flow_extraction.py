@@ -34,11 +34,15 @@ import os
 import os.path as osp
 import re
 import shutil
+import sys
 import tempfile
-from typing import List, Optional, Tuple
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+from mmengine.logging import MMLogger
+from mmengine.utils import ProgressBar
 
 from ..utils.io import TMP_PREFIX, _fsync_dir, atomic_write
 from ..utils.mmaction_tools import load_mmaction_tool
@@ -188,3 +192,63 @@ def write_rawframe_annotation(ann_file: str, out_root: str,
         rows.append(f'{frame_dir} {count_flow_frames(path)} {label}\n')
     atomic_write(out_file, lambda f: f.write(''.join(rows).encode()))
     return len(rows)
+
+
+def extract_dataset_flow(ann_files: Sequence[str],
+                         video_root: str,
+                         out_root: str,
+                         logger: Optional[MMLogger] = None,
+                         **flow_kwargs) -> Dict[str, float]:
+    """Extract the flow of every video of ``ann_files`` (``VideoDataset``
+    annotations) that is not extracted yet, then write
+    ``<out_root>/<name>_rawframes.txt`` for every ``<name>.txt``.
+
+    Resumable: a video whose frame folder exists is skipped; the temporary
+    folders of an interrupted video are deleted and the video redone.
+
+    Args:
+        ann_files (Sequence[str]): Annotation files; videos listed by several
+            are extracted once.
+        video_root (str): The folder their paths are relative to.
+        out_root (str): The rawframe root.
+        logger (MMLogger, optional): Where per-video and total frames/s go.
+        flow_kwargs: :func:`extract_flow`'s ``short_side``, ``step``,
+            ``method``, ``bound``, ``start_index``, ``save_rgb``.
+
+    Returns:
+        dict: ``videos``, ``skipped``, ``flow_frames`` (extracted now) and
+        ``seconds`` (spent extracting them).
+    """
+    logger = logger or MMLogger.get_current_instance()
+    videos = list(dict.fromkeys(
+        video for ann in ann_files for video, _ in read_video_annotation(ann)))
+    todo = [v for v in videos
+            if not osp.isdir(osp.join(out_root, frame_dir_name(v)))]
+    logger.info(f'{len(videos)} videos, {len(videos) - len(todo)} already '
+                f'extracted')
+    frames, seconds = 0, 0.
+    progress = ProgressBar(len(todo)) if todo else None
+    for video in todo:
+        frame_dir = osp.join(out_root, frame_dir_name(video))
+        for stale in remove_partial(frame_dir):
+            logger.info(f'removed the partial extraction {stale}')
+        start = time.perf_counter()
+        num = extract_flow(osp.join(video_root, video), frame_dir,
+                           **flow_kwargs)
+        took = time.perf_counter() - start
+        frames, seconds = frames + num, seconds + took
+        progress.update()
+        logger.info(f'{video}: {num} flow frames in {took:.1f} s '
+                    f'({num / took:.2f} frames/s)')
+    if progress is not None:
+        sys.stdout.write('\n')
+    if frames:
+        logger.info(f'extracted {frames} flow frames in {seconds:.1f} s: '
+                    f'{frames / seconds:.2f} frames/s')
+    for ann in ann_files:
+        stem = osp.splitext(osp.basename(ann))[0]
+        out_file = osp.join(out_root, f'{stem}_rawframes.txt')
+        num = write_rawframe_annotation(ann, out_root, out_file)
+        logger.info(f'wrote {out_file} ({num} videos)')
+    return dict(videos=len(videos), skipped=len(videos) - len(todo),
+                flow_frames=frames, seconds=seconds)

@@ -19,15 +19,11 @@ import argparse
 import os
 import os.path as osp
 import sys
-import time
 
 import cv2
 from mmengine.logging import MMLogger
-from mmengine.utils import ProgressBar
 
-from kinet_mm.datasets.flow_extraction import (
-    extract_flow, frame_dir_name, read_video_annotation, remove_partial,
-    write_rawframe_annotation)
+from kinet_mm.datasets.flow_extraction import extract_dataset_flow
 
 
 def parse_args(argv=None):
@@ -59,41 +55,13 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     logger = MMLogger.get_instance(
         'extract_flow', log_file=osp.join(args.out, 'extract_flow.log'))
-    videos = list(dict.fromkeys(
-        video for ann in args.ann_files
-        for video, _ in read_video_annotation(ann)))
-    todo = [v for v in videos
-            if not osp.isdir(osp.join(args.out, frame_dir_name(v)))]
-    logger.info(f'{len(videos)} videos, {len(videos) - len(todo)} already '
-                f'extracted; TV-L1 ({args.method}) at short side '
+    logger.info(f'TV-L1 ({args.method}) at short side '
                 f'{args.short_side or "native"}, step {args.step}, '
                 f'{args.threads} OpenCV thread(s)')
-    total_frames, total_time = 0, 0.
-    progress = ProgressBar(len(todo))
-    for video in todo:
-        frame_dir = osp.join(args.out, frame_dir_name(video))
-        for stale in remove_partial(frame_dir):
-            logger.info(f'removed the partial extraction {stale}')
-        start = time.perf_counter()
-        num = extract_flow(osp.join(args.video_root, video), frame_dir,
-                           short_side=args.short_side, step=args.step,
-                           method=args.method, bound=args.bound,
-                           save_rgb=args.save_rgb)
-        seconds = time.perf_counter() - start
-        total_frames, total_time = total_frames + num, total_time + seconds
-        progress.update()
-        logger.info(f'{video}: {num} flow frames in {seconds:.1f} s '
-                    f'({num / seconds:.2f} frames/s)')
-    sys.stdout.write('\n')
-    if total_frames:
-        logger.info(f'extracted {total_frames} flow frames in '
-                    f'{total_time:.1f} s: {total_frames / total_time:.2f} '
-                    'frames/s')
-    for ann in args.ann_files:
-        stem = osp.splitext(osp.basename(ann))[0]
-        out_file = osp.join(args.out, f'{stem}_rawframes.txt')
-        num = write_rawframe_annotation(ann, args.out, out_file)
-        logger.info(f'wrote {out_file} ({num} videos)')
+    extract_dataset_flow(args.ann_files, args.video_root, args.out, logger,
+                         short_side=args.short_side, step=args.step,
+                         method=args.method, bound=args.bound,
+                         save_rgb=args.save_rgb)
     return 0
 
 
