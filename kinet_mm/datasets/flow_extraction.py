@@ -85,6 +85,12 @@ def read_frames(video: str, short_side: Optional[int] = None,
     return frames
 
 
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 def _imwrite(path: str, img: np.ndarray) -> None:
     # cv2.imwrite reports failure by returning False, not by raising.
     if not cv2.imwrite(path, img):
@@ -140,12 +146,6 @@ def extract_flow(video: str,
         raise
     _fsync_dir(parent)
     return len(flows)
-
-
-def _umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
 
 
 def remove_partial(frame_dir: str) -> List[str]:
