@@ -175,7 +175,8 @@ class KINet(Recognizer2D):
         if not self.aux_heads:
             return losses
         by_branch = dict(zip(self.backbone.branch_names, feats))
-        targets = self.pseudo_labels(inputs, data_samples)
+        targets = self.pseudo_labels(inputs, data_samples,
+                                     num_segs=head_kwargs['num_segs'])
         if 'human' in self.aux_heads:
             losses['loss_human'] = self.human_loss(by_branch['human'],
                                                    targets['human'])
@@ -243,16 +244,29 @@ class KINet(Recognizer2D):
         """
         return self.loss_scene(self.scene_logits(scene_map), target)
 
-    def pseudo_labels(self, inputs: Tensor,
-                      data_samples: SampleList) -> Dict[str, Tensor]:
+    def pseudo_labels(self, inputs: Tensor, data_samples: SampleList,
+                      num_segs: Optional[int] = None) -> Dict[str, Tensor]:
         """The pseudo-labeler's targets for the auxiliary heads.
+
+        Args:
+            inputs (Tensor): The preprocessed batch.
+            data_samples (list[ActionDataSample]): The batch's samples.
+            num_segs (int, optional): Branch maps per input view, one target
+                each (:meth:`teacher_frames`). Defaults to None: every segment.
 
         Returns:
             dict: ``human``: ``(N * num_segs, H // s, W // s)`` long masks;
             ``scene``: ``(N * num_segs, )`` labels or ``(N * num_segs, K)``
             probabilities.
         """
-        return self.pseudo_labeler(self.rgb_frames(inputs), data_samples)
+        return self.pseudo_labeler(self.teacher_frames(inputs, num_segs),
+                                   data_samples)
+
+    def teacher_frames(self, inputs: Tensor,
+                       num_segs: Optional[int] = None) -> Tensor:
+        """The 0-255 RGB frames the teachers label, one per branch map: in 2D
+        every segment's frame (``num_segs`` is ``inputs.shape[1]``)."""
+        return self.rgb_frames(inputs)
 
     def rgb_frames(self, inputs: Tensor) -> Tensor:
         """The preprocessed inputs ``(N, num_segs, 3, H, W)`` back as 0-255 RGB
