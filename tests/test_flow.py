@@ -154,11 +154,8 @@ def test_i3d_flow_clip_is_two_channels_in_time(rawframes):
 
 
 I3D_FLOW_CFG = REPO_ROOT / 'configs/i3d/i3d_inception-v1_realclips-cpu-flow.py'
-I3D_RGB_CFG = REPO_ROOT / 'configs/i3d/i3d_inception-v1_realclips-cpu-rgb.py'
 
 
-@pytest.mark.skipif(not I3D_RGB_CFG.is_file(),
-                    reason='the I3D RGB config (issue 11, part 1) is not merged')
 def test_i3d_flow_config_reads_two_channel_clips(rawframes):
     root, ann = rawframes
     cfg = Config.fromfile(str(I3D_FLOW_CFG))
@@ -228,6 +225,26 @@ def test_rgb_recognizer_initialises_the_flow_recognizer(tmp_path):
                           rgb.backbone.conv1.conv.weight.detach().numpy(), 10)
     torch.testing.assert_close(flow.backbone.layer4[1].conv2.conv.weight,
                                rgb.backbone.layer4[1].conv2.conv.weight)
+
+
+def test_imagenet_inception_v1_initialises_the_i3d_flow_conv(tmp_path):
+    """The Kinetics I3D flow path: a 2D InceptionV1 checkpoint converted to 2
+    channels, then inflated by I3DInceptionV1 (kernel / 7 at each of the 7
+    time steps)."""
+    torch.manual_seed(0)
+    rgb = MODELS.build(dict(type='InceptionV1'))
+    rgb.init_weights()
+    torch.save(rgb.state_dict(), tmp_path / 'inception_v1.pth')
+    key = convert_rgb_to_flow(str(tmp_path / 'inception_v1.pth'),
+                              str(tmp_path / 'flow.pth'), in_channels=2)
+    flow = MODELS.build(dict(type='I3DInceptionV1', in_channels=2,
+                             pretrained=str(tmp_path / 'flow.pth')))
+    flow.init_weights()
+    w_flow = flow.get_parameter(key).detach().numpy()  # (64, 2, 7, 7, 7)
+    assert w_flow.shape == (64, 2, 7, 7, 7)
+    for t in range(7):
+        assert_cross_modality(w_flow[:, :, t] * 7,
+                              rgb.get_parameter(key).detach().numpy(), 2)
 
 
 def test_cross_modality_weight_inflates_2d_kernels():

@@ -3,17 +3,21 @@
 # channels): the RGB recipe of the base config on TV-L1 flow rawframes
 # (tools/misc/extract_flow.py), mean 128 / std 128.
 #
-# ImageNet initialisation across modalities: convert the 2D Inception-v1
-# checkpoint's input conv to 2 channels, then let the backbone inflate it:
+# ImageNet initialisation across modalities (TSN section 3.2, then I3D
+# section 2.4): the RGB config's 2D InceptionV1 checkpoint with conv1a
+# averaged over RGB and replicated to 2 channels, inflated by the backbone:
 #
-#   python tools/model_converters/rgb_to_flow.py INCEPTION_V1_2D.pth \
-#       checkpoints/inception-v1_imagenet_flow2.pth --in-channels 2
-#   python tools/train.py CONFIG --cfg-options \
-#       model.backbone.pretrained=checkpoints/inception-v1_imagenet_flow2.pth
+#   python tools/model_converters/rgb_to_flow.py \
+#       checkpoints/inception_v1_imagenet.pth \
+#       checkpoints/inception_v1_imagenet_flow2.pth --in-channels 2
+#
+# (mean 128, std 128 map the flow images to [-1, 1], the range of the RGB
+# stream's inputs.)
 _base_ = './i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_kinetics400-rgb.py'
 
 model = dict(
-    backbone=dict(in_channels=2),
+    backbone=dict(
+        in_channels=2, pretrained='checkpoints/inception_v1_imagenet_flow2.pth'),
     data_preprocessor=dict(mean=[128, 128], std=[128, 128]))
 
 data_root = 'data/kinetics400/rawframes_train'
