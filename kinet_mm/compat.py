@@ -22,6 +22,16 @@ fails without it.
    ``device_ids=[LOCAL_RANK]``, so multi-process training on CPUs (gloo) fails
    with "Found no NVIDIA driver". Without CUDA we skip ``set_device`` and drop
    ``device_ids`` for CPU modules, which is what DDP requires for them.
+5. ``mmaction2==1.2.0``'s ``Flip`` negates horizontal flow as in 0.x, where
+   ``RawFrameDecode`` returned x and y as separate images (x at even indices):
+   it inverts every even *image*. Since open-mmlab/mmaction2#2631 (1.2),
+   ``RawFrameDecode`` returns one ``(H, W, 2)`` image ``[x, y]`` per frame,
+   so a flipped clip has both components of frames 0, 2, 4... negated and
+   neither of frames 1, 3...; a mirrored video's flow is ``(-x, y)`` at
+   every frame. For stacked frames we invert channel 0 of every image
+   (``255 - x``, i.e. ``-x`` under the ``[-bound, bound] -> [0, 255]`` map of
+   MMAction2's flow extraction); the separate images of ``ArrayDecode`` keep
+   the original rule.
 """
 import functools
 import sys
@@ -164,9 +174,32 @@ def allow_cpu_distributed() -> None:
     MMDistributedDataParallel.__init__ = init_ddp
 
 
+def flip_stacked_flow() -> None:
+    """Make ``Flip`` negate the x component of ``RawFrameDecode``'s
+    ``(H, W, 2)`` flow frames (shim 5)."""
+    from mmaction.datasets.transforms import Flip
+    flip_imgs = Flip._flip_imgs
+    if getattr(flip_imgs, '_kinet_stacked_flow', False):
+        return
+
+    @functools.wraps(flip_imgs)
+    def _flip_imgs(self, imgs, modality):
+        if modality != 'Flow' or not len(imgs) or np.ndim(imgs[0]) != 3:
+            return flip_imgs(self, imgs, modality)
+        import mmcv
+        for img in imgs:
+            mmcv.imflip_(img, self.direction)
+            img[..., 0] = 255 - img[..., 0]
+        return imgs
+
+    _flip_imgs._kinet_stacked_flow = True
+    Flip._flip_imgs = _flip_imgs
+
+
 def apply_all() -> None:
     """Apply every shim; safe to call more than once."""
     patch_missing_drn()
     allow_runner_checkpoints()
     name_unreadable_videos()
     allow_cpu_distributed()
+    flip_stacked_flow()

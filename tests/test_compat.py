@@ -277,3 +277,34 @@ def test_cpu_distributed_runs_after_kinet_mm():
     result = run_python(INIT_DIST_ON_CPU.format(prelude='import kinet_mm'))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith('trained 1')
+
+
+# -- 5. Flip of RawFrameDecode's stacked (H, W, 2) flow frames ------------------
+
+
+def flow_clip():
+    """Two flow frames as mmaction2 1.x's RawFrameDecode returns them."""
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (4, 6, 2), dtype=np.uint8) for _ in range(2)]
+
+
+def test_flip_of_stacked_flow_is_wrong_without_shim():
+    from mmaction.datasets.transforms import Flip
+    clip = flow_clip()
+    unpatched = Flip._flip_imgs.__wrapped__
+    flipped = unpatched(Flip(flip_ratio=1), [f.copy() for f in clip], 'Flow')
+    # Both components of frame 0 inverted, none of frame 1.
+    np.testing.assert_array_equal(flipped[0][..., 1],
+                                  255 - clip[0][:, ::-1, 1])
+    np.testing.assert_array_equal(flipped[1][..., 0], clip[1][:, ::-1, 0])
+
+
+def test_flip_negates_x_of_every_stacked_flow_frame():
+    from mmaction.datasets.transforms import Flip
+    clip = flow_clip()
+    results = Flip(flip_ratio=1)(dict(imgs=[f.copy() for f in clip],
+                                      modality='Flow', img_shape=(4, 6)))
+    for before, after in zip(clip, results['imgs']):
+        mirrored = before[:, ::-1]
+        np.testing.assert_array_equal(after[..., 0], 255 - mirrored[..., 0])
+        np.testing.assert_array_equal(after[..., 1], mirrored[..., 1])

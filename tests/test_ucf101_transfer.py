@@ -128,7 +128,7 @@ def test_revise_keys_renames_checkpoint_keys_before_the_comparison():
 
 
 FLOW_KINETICS = (REPO_ROOT / 'configs' / 'tsn' /
-                 'tsn_imagenet-pretrained-r50_8xb32-5x1x3-80e_kinetics400-flow.py')
+                 'tsn_imagenet-pretrained-r50_8xb32-5x1x3-110e_kinetics400-flow.py')
 
 
 @pytest.mark.skipif(not FLOW_KINETICS.is_file(),
@@ -148,5 +148,5 @@ def test_flow_split_configs_are_the_transfer_recipe_on_each_split():
         assert cfg.model.backbone.partial_bn is True
         assert cfg.model.cls_head.num_classes == 101
         assert cfg.custom_hooks[0].reinit == [r'^cls_head\.fc_cls\.']
-        assert 'kinetics400-flow/epoch_80.pth' in cfg.load_from
+        assert 'kinetics400-flow/epoch_110.pth' in cfg.load_from
         assert cfg.train_cfg.max_epochs == 80

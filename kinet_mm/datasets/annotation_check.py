@@ -7,16 +7,16 @@ unpack``, and a label outside ``[0, num_classes)`` only fails inside the loss
 the file nor the line. This module reads the same lines the dataset will read
 and reports every problem as ``<annotation file>:<line>: <what is wrong>``.
 """
-import importlib.util
 import os
 import os.path as osp
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass
 from typing import Dict, List, Sequence
 
 from mmengine.utils import track_progress
+
+from ..utils.mmaction_tools import load_mmaction_tool
 
 #: Dataset types whose annotation lines this module understands.
 SUPPORTED_TYPES = ('VideoDataset', 'RawframeDataset')
@@ -153,21 +153,7 @@ def load_mmaction_check_videos():
     "decodable" means for MMAction2. Loaded once: the script registers
     ``RandomSampleFrames`` in MMAction2's ``TRANSFORMS`` on import.
     """
-    name = 'mmaction_tools_check_videos'
-    if name in sys.modules:
-        return sys.modules[name]
-    import mmaction
-    path = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools',
-                    'analysis_tools', 'check_videos.py')
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'MMAction2\'s check_videos.py is not at {path}: reinstall '
-            'mmaction2 (its wheel ships tools/ under mmaction/.mim/).')
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules[name] = module
-    return module
+    return load_mmaction_tool('analysis_tools/check_videos.py')
 
 
 def check_decoding(lines: Sequence[AnnotationLine], ann_file: str,

@@ -3,10 +3,10 @@
 # as the RGB stream is (section 4.5): the Kinetics flow TSN, 101-way classifier
 # re-initialised, all but the first BatchNorm frozen, 80 epochs. The split
 # configs beside this file pick the official split (docs/ucf101.md).
-_base_ = '../../tsn_imagenet-pretrained-r50_8xb32-5x1x3-80e_kinetics400-flow.py'
+_base_ = '../../tsn_imagenet-pretrained-r50_8xb32-5x1x3-110e_kinetics400-flow.py'
 
-load_from = ('work_dirs/tsn_imagenet-pretrained-r50_8xb32-5x1x3-80e_'
-             'kinetics400-flow/epoch_80.pth')
+load_from = ('work_dirs/tsn_imagenet-pretrained-r50_8xb32-5x1x3-110e_'
+             'kinetics400-flow/epoch_110.pth')
 custom_hooks = [
     dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'])
 ]
