@@ -234,8 +234,8 @@ def test_complexity_table_decomposes_kinet_into_tsn_plus_branches(tmp_path):
     deployed model drops exactly the auxiliary heads."""
     size = 32
     kinet_cfg, tsn_cfg = tiny_kinet_config(), tiny_tsn_config()
-    kinet = complexity.measure_config(kinet_cfg, size)
-    tsn = complexity.measure_config(tsn_cfg, size)
+    kinet = complexity.measure_config(kinet_cfg, (3, size, size))
+    tsn = complexity.measure_config(tsn_cfg, (3, size, size))
     frame = torch.zeros(1, 3, size, size)
     tsn_model = bench.build_model(bench.prepare_config(tsn_cfg, 'plain'), 'cpu')
     kinet_model = bench.build_model(bench.prepare_config(kinet_cfg, 'cache'), 'cpu')
@@ -251,11 +251,13 @@ def test_complexity_table_decomposes_kinet_into_tsn_plus_branches(tmp_path):
     assert kinet['train_params'] * 1e6 == pytest.approx(all_params)
     assert kinet['deploy_params'] * 1e6 == pytest.approx(all_params - aux)
     assert tsn['train_params'] == tsn['deploy_params']
-    pair = complexity.BackbonePair('R18', 'tsn.py', 'kinet.py', size,
-                                   dict(kinet_top1=72.4))
+    rows = [complexity.ComplexityRow('R18', 'TSN', 'tsn.py', (3, size, size)),
+            complexity.ComplexityRow('R18', 'KINet', 'kinet.py', (3, size, size),
+                                     paper_top1=72.4)]
     section = complexity.render_complexity(
-        [pair], 'cmd', {'tsn.py': tsn, 'kinet.py': kinet})
-    assert '| R18 | KINet | 32 |' in section and '72.4 (reported)' in section
+        rows, 'cmd', {'tsn.py': tsn, 'kinet.py': kinet})
+    assert '| R18 | KINet | (3, 32, 32) |' in section
+    assert '72.4 (reported)' in section
     # Its own markers: the benchmark's section in the same file survives.
     path = tmp_path / 'benchmark.md'
     report.write_report(str(path), f'{report.BEGIN_MARK}\nrun\n{report.END_MARK}')

@@ -1,10 +1,11 @@
-"""Parameters and FLOPs of each (TSN, KINet) backbone pair (paper Tables 2, 3).
+"""Parameters and FLOPs of each (TSN, KINet) backbone pair (KINet Tables 2, 3)
+and of the 3D models (I3D Table 1).
 
 Static counts only (no timing), so one table covers every backbone family
-KINet supports, beside the figures the paper reports for them.
+KINet supports, beside the figures the papers report for them.
 """
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -17,88 +18,88 @@ from .report import markdown_table
 BEGIN_MARK = ('<!-- complexity:begin (written by tools/analysis/benchmark.py '
               '--complexity) -->')
 END_MARK = '<!-- complexity:end -->'
-COLUMNS = ('backbone', 'model', 'input', 'params, training (M)',
-           'params, deployed (M)', 'backbone GFLOPs / frame', 'paper top-1',
+COLUMNS = ('backbone', 'model', 'input (C, [T,] H, W)', 'params, training (M)',
+           'params, deployed (M)', 'backbone GFLOPs / input', 'paper top-1',
            'paper params (M)')
 
 
 @dataclass
-class BackbonePair:
-    """A TSN config and the KINet config that differs from it by KINet's parts.
+class ComplexityRow:
+    """One model of the table.
 
     Args:
-        backbone (str): Row label, e.g. ``'ResNet-50'``.
-        tsn (str): TSN config (path or ``mmaction::...``).
-        kinet (str): KINet config.
-        input_size (int): Side of the square crop of the family's recipe.
-        paper (dict): Reported figures, keyed ``tsn_top1``, ``kinet_top1``,
-            ``tsn_params``, ``kinet_params`` (millions); missing = not reported.
+        backbone (str): Group label, e.g. ``'ResNet-50'``.
+        model (str): Model label, e.g. ``'TSN'``, ``'KINet'``, ``'I3D flow'``.
+        config (str): Its config (path or ``mmaction::...``).
+        input_shape (tuple): One backbone input: a frame ``(C, H, W)`` for 2D
+            models, a clip ``(C, T, H, W)`` for 3D ones.
+        paper_top1 (float, optional): Top-1 the paper reports, if any.
+        paper_params (float, optional): Parameters (M) the paper reports.
     """
     backbone: str
-    tsn: str
-    kinet: str
-    input_size: int = 224
-    paper: Dict[str, float] = field(default_factory=dict)
+    model: str
+    config: str
+    input_shape: Tuple[int, ...] = (3, 224, 224)
+    paper_top1: Optional[float] = None
+    paper_params: Optional[float] = None
 
 
 class BackboneForward(nn.Module):
-    """The recognizer's backbone alone, on ``(frames, 3, H, W)``."""
+    """The recognizer's backbone alone."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.backbone = model.backbone
 
-    def forward(self, frames: Tensor):
-        return self.backbone(frames)
+    def forward(self, inputs: Tensor):
+        return self.backbone(inputs)
 
 
-def measure_config(config: str, input_size: int) -> Dict[str, float]:
-    """Parameters (training without teachers, and deployed) and backbone FLOPs
-    of one frame, in millions and GFLOPs."""
+def measure_config(config: object, input_shape: Sequence[int]) -> Dict[str, float]:
+    """Parameters (training without teachers, and deployed) in millions and
+    backbone GFLOPs of one input of ``input_shape``."""
     import_libraries()
-    is_kinet = prepare_config(config, 'plain').model.type == 'KINet'
+    is_kinet = 'KINet' in prepare_config(config, 'plain').model.type
     train = build_model(prepare_config(config, 'cache' if is_kinet else 'plain'),
                         'cpu')
     deploy = build_model(prepare_config(config, 'deploy'), 'cpu') \
         if is_kinet else train
-    frame = torch.zeros(1, 3, input_size, input_size)
+    deploy.eval()
     with torch.no_grad():
-        flops = forward_flops(BackboneForward(deploy.eval()), frame)['flops']
+        flops = forward_flops(BackboneForward(deploy),
+                              torch.zeros(1, *input_shape))['flops']
     return dict(train_params=count_params(train)['params'] / 1e6,
                 deploy_params=count_params(deploy)['params'] / 1e6,
                 gflops=flops / 1e9)
 
 
-def complexity_rows(pairs: Sequence[BackbonePair],
+def complexity_rows(rows: Sequence[ComplexityRow],
                     measured: Optional[Dict[str, Dict]] = None) -> List[List[str]]:
     """Table rows; ``measured`` maps a config to :func:`measure_config`'s result
     (measured here when missing)."""
     measured = dict(measured or {})
-    rows = []
-    for pair in pairs:
-        for model, config in (('TSN', pair.tsn), ('KINet', pair.kinet)):
-            if config not in measured:
-                measured[config] = measure_config(config, pair.input_size)
-            m = measured[config]
-            paper = pair.paper
-            rows.append([
-                pair.backbone, model, str(pair.input_size),
-                f'{m["train_params"]:.1f}', f'{m["deploy_params"]:.1f}',
-                f'{m["gflops"]:.2f}',
-                _reported(paper.get(f'{model.lower()}_top1')),
-                _reported(paper.get(f'{model.lower()}_params'))
-            ])
-    return rows
+    table = []
+    for row in rows:
+        if row.config not in measured:
+            measured[row.config] = measure_config(row.config, row.input_shape)
+        m = measured[row.config]
+        table.append([
+            row.backbone, row.model, str(tuple(row.input_shape)),
+            f'{m["train_params"]:.1f}', f'{m["deploy_params"]:.1f}',
+            f'{m["gflops"]:.2f}', _reported(row.paper_top1),
+            _reported(row.paper_params)
+        ])
+    return table
 
 
 def _reported(value: Optional[float]) -> str:
     return '-' if value is None else f'{value} (reported)'
 
 
-def render_complexity(pairs: Sequence[BackbonePair], command: str,
+def render_complexity(rows: Sequence[ComplexityRow], command: str,
                       measured: Optional[Dict[str, Dict]] = None) -> str:
     """The generated Markdown section (written between its own markers)."""
     return '\n'.join([
         BEGIN_MARK, 'Generated by:', '', '```shell', command, '```', '',
-        markdown_table(COLUMNS, complexity_rows(pairs, measured)), END_MARK
+        markdown_table(COLUMNS, complexity_rows(rows, measured)), END_MARK
     ])

@@ -25,7 +25,7 @@ from mmengine.logging import MMLogger
 
 from kinet_mm.analysis import (PRESETS, comparison_jobs, render_report,
                                run_benchmark, select_jobs, write_report)
-from kinet_mm.analysis.complexity import BackbonePair, render_complexity
+from kinet_mm.analysis.complexity import ComplexityRow, render_complexity
 from kinet_mm.analysis.measure import CLOCKS, LOGGER_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -39,23 +39,37 @@ MODELS = dict(
     'tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py',
     i3d='mmaction::recognition/i3d/'
     'i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py')
-#: --complexity: each (TSN, KINet) pair and the paper's Table 2/3 figures.
-PAIRS = [
-    BackbonePair('ResNet-50', MODELS['tsn'], MODELS['kinet'], 224,
-                 dict(tsn_top1=69.5, kinet_top1=72.4, tsn_params=24.4,
-                      kinet_params=56.9)),
-    BackbonePair(
-        'BN-Inception', str(REPO_ROOT / 'configs/tsn/tsn_imagenet-pretrained-'
-                            'bninception_8xb32-1x1x3-70e_kinetics400-rgb.py'),
-        str(REPO_ROOT / 'configs/kinet/kinet_imagenet-pretrained-bninception_'
-            '8xb32-1x1x3-70e_kinetics400-rgb.py'), 224,
-        dict(tsn_top1=69.1, kinet_top1=71.8)),
-    BackbonePair(
-        'Inception V3', str(REPO_ROOT / 'configs/tsn/tsn_imagenet-pretrained-'
-                            'inception-v3_8xb32-1x1x3-70e_kinetics400-rgb.py'),
-        str(REPO_ROOT / 'configs/kinet/kinet_imagenet-pretrained-inception-v3_'
-            '8xb32-1x1x3-70e_kinetics400-rgb.py'), 299,
-        dict(tsn_top1=72.5, kinet_top1=74.1)),
+#: --complexity: (TSN, KINet) pairs per backbone (KINet Tables 2/3) and the
+#: 3D models (I3D Table 1: 12M per stream, 25M two-stream).
+CONFIGS = REPO_ROOT / 'configs'
+INCEPTIONS = 'imagenet-pretrained-{}_8xb32-1x1x3-70e_kinetics400-rgb.py'
+I3D = 'i3d/i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_kinetics400-{}.py'
+COMPLEXITY = [
+    ComplexityRow('ResNet-50', 'TSN', MODELS['tsn'], paper_top1=69.5,
+                  paper_params=24.4),
+    ComplexityRow('ResNet-50', 'KINet', MODELS['kinet'], paper_top1=72.4,
+                  paper_params=56.9),
+    ComplexityRow('BN-Inception', 'TSN', str(
+        CONFIGS / 'tsn' / ('tsn_' + INCEPTIONS.format('bninception'))),
+        paper_top1=69.1),
+    ComplexityRow('BN-Inception', 'KINet', str(
+        CONFIGS / 'kinet' / ('kinet_' + INCEPTIONS.format('bninception'))),
+        paper_top1=71.8),
+    ComplexityRow('Inception V3', 'TSN', str(
+        CONFIGS / 'tsn' / ('tsn_' + INCEPTIONS.format('inception-v3'))),
+        (3, 299, 299), paper_top1=72.5),
+    ComplexityRow('Inception V3', 'KINet', str(
+        CONFIGS / 'kinet' / ('kinet_' + INCEPTIONS.format('inception-v3'))),
+        (3, 299, 299), paper_top1=74.1),
+    ComplexityRow('ResNet-50', 'TSN flow (5 x/y pairs)', str(
+        CONFIGS / 'tsn/tsn_imagenet-pretrained-r50_8xb32-5x1x3-110e_'
+        'kinetics400-flow.py'), (10, 224, 224)),
+    ComplexityRow('ResNet-50', 'I3D (MMAction2)', MODELS['i3d'],
+                  (3, 32, 224, 224)),
+    ComplexityRow('Inflated Inception-v1', 'I3D RGB', str(CONFIGS / I3D.format(
+        'rgb')), (3, 64, 224, 224), paper_params=12),
+    ComplexityRow('Inflated Inception-v1', 'I3D flow', str(CONFIGS / I3D.format(
+        'flow')), (2, 64, 224, 224), paper_params=12),
 ]
 #: The demo's cache, whose extraction statistics fill target (d).
 DEMO_CACHE = str(REPO_ROOT / 'work_dirs/pseudo_labels/realclips')
@@ -83,7 +97,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--phases', nargs='+', choices=['train', 'test'])
     parser.add_argument('--complexity', action='store_true',
                         help='only parameters and FLOPs of every (TSN, KINet) '
-                        'backbone pair, beside the paper\'s Tables 2 and 3')
+                        'backbone pair and the 3D models, beside the papers\' '
+                        'figures')
     parser.add_argument('--list', action='store_true',
                         help='print the selected jobs and exit')
     parser.add_argument('--no-isolate', action='store_true',
@@ -116,7 +131,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     command = ' '.join(['python tools/analysis/benchmark.py', *(
         sys.argv[1:] if argv is None else argv)])
     if args.complexity:
-        section = render_complexity(PAIRS, command)
+        section = render_complexity(COMPLEXITY, command)
         print(section)
         if args.out:
             write_report(args.out, section)
