@@ -50,7 +50,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--tsn-config', help='TSN config for Figure 5')
     parser.add_argument('--tsn-checkpoint', help='TSN checkpoint for Figure 5')
     parser.add_argument('--target-layer-name', help='KINet Grad-CAM layer, '
-                        "e.g. 'backbone/resnet/layer4/1' (default: the action "
+                        "e.g. 'backbone/net/layer4/1' (default: the action "
                         'map the head reads)')
     parser.add_argument('--no-gradcam', action='store_true',
                         help='skip the Grad-CAM maps (no backward pass)')

@@ -157,7 +157,7 @@ def reference_gradcam(model, data, target_class: int, layer: str):
 
 def test_gradcam_of_the_action_map(model, clip):
     layer = default_target_layer(model)
-    assert layer == 'backbone/cbis/layer4_1'  # the map AKG reads for 'action'
+    assert layer == 'backbone/cbis/res5_1'  # the map AKG reads for 'action'
     data = prepare_video(model, clip)
     top1 = inference_kinet(model, data, gradcam=True)
     first, second = top1.pred_score.topk(2).indices.tolist()
@@ -197,7 +197,7 @@ def test_checkpoint_that_does_not_match_the_config(checkpoint, tmp_path):
         init_kinet(CONFIG, str(tsn))
     message = str(err.value)
     assert 'tsn.pth' in message and 'kinet_r18_1x1x3_realclips-cpu.py' in message
-    assert 'backbone.resnet.conv1.conv.weight' in message  # missing
+    assert 'backbone.net.conv1.conv.weight' in message  # missing
     assert 'backbone.conv1.conv.weight' in message  # unexpected
 
     with pytest.raises(CheckpointMismatchError,

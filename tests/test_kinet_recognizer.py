@@ -99,7 +99,7 @@ def test_teachers_get_no_gradient_and_stay_in_eval_mode():
     assert all(p.grad is None and not p.requires_grad
                for p in model.teachers.parameters())
     torch.testing.assert_close(teacher.norm.running_mean, stats)
-    assert model.backbone.aux_branches['human'].layer3[0].conv1.conv.weight.grad \
+    assert model.backbone.aux_branches['human'].res4[0].conv1.conv.weight.grad \
         is not None
 
 

@@ -32,11 +32,7 @@ def default_target_layer(model: nn.Module) -> str:
     """
     backbone = model.backbone
     if isinstance(backbone, KINetBackbone):
-        layer = backbone.branch_layers[-1]
-        last = len(getattr(backbone.resnet, layer)) - 1
-        if f'{layer}_{last}' in backbone.cbis:
-            return f'backbone/cbis/{layer}_{last}'
-        return f'backbone/resnet/{layer}/{last}'
+        return 'backbone/' + backbone.last_action_layer.replace('.', '/')
     res_layers = getattr(backbone, 'res_layers', None)
     if res_layers:
         layer = res_layers[-1]

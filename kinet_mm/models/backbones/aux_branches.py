@@ -38,30 +38,31 @@ class BaseAuxBranch(BaseModule, metaclass=ABCMeta):
             the backbone resizes a map whose size differs from the action map's.
         """
 
-    def init_from(self, stages: Dict[str, nn.Module]) -> None:
+    def init_from(self, stages: Dict[str, Sequence[nn.Module]]) -> None:
         """Called after the backbone's initialisation with the action branch's
-        stages; a branch that starts from their weights copies them here."""
+        blocks by stage; a branch that starts from their weights copies them."""
 
 
 class StageCopyBranch(BaseAuxBranch):
     """A learnable copy of the wrapped backbone's branch-specific stages.
 
-    The copies are children named like the stages (``layer3``, ``layer4``), so
-    checkpoints hold ``aux_branches.<name>.layer3.0.conv1...``.
+    Each stage is an ``nn.Sequential`` of copied blocks named after the stage,
+    so checkpoints hold ``aux_branches.<name>.<stage>.<block>...`` (ResNet:
+    ``aux_branches.human.res4.0.conv1...``).
 
     Args:
-        stages (dict): The action branch's stages by name, in order.
+        stages (dict): The action branch's blocks by stage name, in order.
         norm_eval (bool): Keep the BatchNorms in eval mode while training, as
             the wrapped backbone does with ``norm_eval``. Defaults to False.
     """
 
-    def __init__(self, stages: Dict[str, nn.Module],
+    def __init__(self, stages: Dict[str, Sequence[nn.Module]],
                  norm_eval: bool = False,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.stage_names = list(stages)
-        for name, stage in stages.items():
-            self.add_module(name, copy.deepcopy(stage))
+        for name, blocks in stages.items():
+            self.add_module(name, nn.Sequential(*copy.deepcopy(list(blocks))))
         self.norm_eval = norm_eval
 
     def forward(self, trunk: Tensor, frames: Tensor,
@@ -74,10 +75,11 @@ class StageCopyBranch(BaseAuxBranch):
                     maps.append(x)
         return maps
 
-    def init_from(self, stages: Dict[str, nn.Module]) -> None:
+    def init_from(self, stages: Dict[str, Sequence[nn.Module]]) -> None:
         """Start from the action branch's (e.g. ImageNet) weights."""
-        for name, stage in stages.items():
-            getattr(self, name).load_state_dict(stage.state_dict())
+        for name, blocks in stages.items():
+            for copied, block in zip(getattr(self, name), blocks):
+                copied.load_state_dict(block.state_dict())
 
     def train(self, mode: bool = True) -> 'StageCopyBranch':
         super().train(mode)

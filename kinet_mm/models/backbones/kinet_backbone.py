@@ -1,39 +1,43 @@
 """KINet's backbone: a shared low-level trunk and three high-level branches."""
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmaction.registry import MODELS
 from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from .aux_branches import StageCopyBranch
-
-#: Paper stage names (res2..res5) for the ResNet's ``layer1..layer4``.
-STAGE_NAMES = ('res2', 'res3', 'res4', 'res5')
+from .stage_adapters import stage_adapter_for
 
 
 @MODELS.register_module()
 class KINetBackbone(BaseModule):
-    """Split a standard MMAction2 ResNet into a trunk and parallel branches.
+    """Split any staged 2D backbone into a trunk and parallel branches.
 
-    The stem and the stages before ``branch_from`` form the shared trunk. The
-    remaining stages of the wrapped ResNet are the **action** branch; every
-    auxiliary branch (``human``, ``scene``) is a :class:`BaseAuxBranch`: by
-    default a :class:`StageCopyBranch`, a learnable copy of those stages, or,
-    for the Table 4 ablation, a :class:`TeacherFeatureBranch`. After
-    :meth:`init_weights` (which runs the ResNet's own initialisation, so
-    ``pretrained='torchvision://resnet50'`` works as in TSN) the copies are loaded
-    with the action branch's weights, so all branches start from the same weights.
+    The wrapped network (MMAction2's ``ResNet``, MMPretrain backbones, ...) is
+    read through its family's stage adapter
+    (:mod:`kinet_mm.models.backbones.stage_adapters`): a stem and named stages
+    of blocks. The stem and the stages before ``branch_from`` form the shared
+    trunk. The remaining stages are the **action** branch; every auxiliary
+    branch (``human``, ``scene``) is a :class:`BaseAuxBranch`: by default a
+    :class:`StageCopyBranch`, a learnable copy of those stages, or, for the
+    Table 4 ablation, a :class:`TeacherFeatureBranch`. After
+    :meth:`init_weights` (which runs the wrapped network's own initialisation,
+    so ``pretrained``/``init_cfg`` work as in TSN) the copies are loaded with the
+    action branch's weights, so all branches start from the same weights.
 
     Cross Branch Integration modules (:mod:`kinet_mm.models.common.cbi`) sit
-    after chosen residual blocks and rewrite the action map with the auxiliary
-    maps at the same position.
+    after chosen blocks and rewrite the action map with the auxiliary maps at
+    the same position.
 
     Args:
-        backbone (dict): Config of an MMAction2 ``ResNet``.
-        branch_from (str): First branch-specific stage, ``'res3'``..``'res5'``.
-            Defaults to ``'res4'`` (the paper puts CBIs in res4 and res5).
+        backbone (dict): Config of a 2D backbone with a registered stage adapter.
+        branch_from (str): First branch-specific stage; any stage but the first
+            (ResNet: ``'res3'``..``'res5'``). Defaults to ``'res4'`` (the paper
+            puts CBIs in res4 and res5).
         aux_branches (Sequence[str]): Names of the auxiliary branches.
             Defaults to ``('human', 'scene')``.
         cbi (dict, optional): Config of the CBI module; its ``in_channels`` and
@@ -45,6 +49,11 @@ class KINetBackbone(BaseModule):
             for auxiliary branches replaced by a frozen teacher's features (the
             paper's Table 4 ablation); their ``out_channels`` are filled in.
             Defaults to None.
+        partial_bn (bool): Freeze every BatchNorm (statistics and affine
+            parameters) of the trunk, all branches and the CBIs except the first
+            one of the trunk, as TSN and the paper's UCF-101 fine-tuning do
+            (MMAction2 ResNet's ``partial_bn`` rule over all branches).
+            Defaults to False.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -56,46 +65,54 @@ class KINetBackbone(BaseModule):
                  cbi_positions: Sequence[Tuple[str, int]] = (('res4', -1),
                                                              ('res5', -1)),
                  fixed_branches: Optional[Dict] = None,
+                 partial_bn: bool = False,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.resnet = MODELS.build(backbone)
-        if branch_from not in STAGE_NAMES[1:]:
-            raise ValueError(f'branch_from must be one of {STAGE_NAMES[1:]}, '
-                             f'got {branch_from!r}')
-        first = STAGE_NAMES.index(branch_from)
-        self.trunk_layers = self.resnet.res_layers[:first]
-        self.branch_layers = self.resnet.res_layers[first:]
+        self.net = MODELS.build(backbone)
+        self.adapter = stage_adapter_for(self.net)
+        # Plain attribute: the blocks are registered inside self.net already.
+        self._blocks: Dict[str, List[nn.Module]] = self.adapter.stages(self.net)
+        self.stage_names = tuple(self._blocks)
+        if branch_from not in self.stage_names[1:]:
+            raise ValueError(f'branch_from must be one of {self.stage_names[1:]} '
+                             f'(stages of {type(self.net).__name__} after the '
+                             f'first), got {branch_from!r}')
+        first = self.stage_names.index(branch_from)
+        self.trunk_stages = self.stage_names[:first]
+        self.branch_stages = self.stage_names[first:]
+        self.block_channels = self._probe_channels()
+        self.partial_bn = partial_bn
         self.aux_names = tuple(aux_branches)
         fixed_branches = fixed_branches or {}
         unknown = set(fixed_branches) - set(self.aux_names)
         if unknown:
             raise ValueError(f'fixed_branches {sorted(unknown)} are not among '
                              f'aux_branches {self.aux_names}')
-        stage_channels = [self._block_out_channels(getattr(self.resnet, layer)[-1])
-                          for layer in self.branch_layers]
+        stage_channels = [self.block_channels[stage][-1]
+                          for stage in self.branch_stages]
         self.aux_branches = nn.ModuleDict()
         for name in self.aux_names:
             if name in fixed_branches:
                 branch = MODELS.build(
                     dict(fixed_branches[name], out_channels=stage_channels))
             else:
-                branch = StageCopyBranch(self._branch_stages(),
-                                         norm_eval=self.resnet.norm_eval)
+                branch = StageCopyBranch(self._branch_blocks(),
+                                         norm_eval=self.adapter.norm_eval(self.net))
             self.aux_branches[name] = branch
         self.cbis = nn.ModuleDict()
         positions = []
         for stage, block in cbi_positions:
-            layer, index = self._resolve_position(stage, block)
+            index = self._resolve_position(stage, block)
             if cbi is None or not self.aux_names:
                 raise ValueError('cbi_positions need a cbi config and at least '
                                  'one auxiliary branch')
-            channels = self._block_out_channels(getattr(self.resnet, layer)[index])
-            self.cbis[f'{layer}_{index}'] = MODELS.build(
-                dict(cbi, in_channels=channels, num_aux=len(self.aux_names)))
-            positions.append((self.branch_layers.index(layer), index))
+            self.cbis[f'{stage}_{index}'] = MODELS.build(
+                dict(cbi, in_channels=self.block_channels[stage][index],
+                     num_aux=len(self.aux_names)))
+            positions.append((self.branch_stages.index(stage), index))
         # Where the auxiliary maps are read: after each CBI's block, and the end.
-        last = (len(self.branch_layers) - 1,
-                len(getattr(self.resnet, self.branch_layers[-1])) - 1)
+        last = (len(self.branch_stages) - 1,
+                len(self._blocks[self.branch_stages[-1]]) - 1)
         self.taps = sorted(set(positions) | {last})
 
     @property
@@ -106,34 +123,70 @@ class KINetBackbone(BaseModule):
     @property
     def feat_dim(self) -> int:
         """Channels of every branch's output map."""
-        return self.resnet.feat_dim
+        return self.block_channels[self.stage_names[-1]][-1]
 
-    def _resolve_position(self, stage: str, block: int) -> Tuple[str, int]:
-        if stage not in STAGE_NAMES:
-            raise ValueError(f'unknown CBI stage {stage!r}; use {STAGE_NAMES}')
-        layer = f'layer{STAGE_NAMES.index(stage) + 1}'
-        if layer not in self.branch_layers:
+    @property
+    def last_action_layer(self) -> str:
+        """Name (``.``-separated) of the module giving the action map: the CBI
+        after the last block if there is one, else that block."""
+        stage = self.branch_stages[-1]
+        last = len(self._blocks[stage]) - 1
+        if f'{stage}_{last}' in self.cbis:
+            return f'cbis.{stage}_{last}'
+        block = self._blocks[stage][last]
+        return next(f'net.{name}' for name, module in self.net.named_modules()
+                    if module is block)
+
+    def _probe_channels(self) -> Dict[str, List[int]]:
+        """Output channels of every block, from one small forward pass."""
+        size = self.adapter.probe_size
+        training = self.net.training
+        self.net.eval()
+        channels = {}
+        with torch.no_grad():
+            x = self.adapter.stem(self.net, torch.zeros(1, 3, size, size))
+            for stage, blocks in self._blocks.items():
+                channels[stage] = []
+                for block in blocks:
+                    x = block(x)
+                    channels[stage].append(x.shape[1])
+        self.net.train(training)
+        return channels
+
+    def _resolve_position(self, stage: str, block: int) -> int:
+        if stage not in self.stage_names:
+            raise ValueError(f'unknown CBI stage {stage!r}; the stages of '
+                             f'{type(self.net).__name__} are {self.stage_names}')
+        if stage not in self.branch_stages:
             raise ValueError(f'CBI at {stage} needs per-branch {stage}: set '
                              f'branch_from to {stage} or earlier')
-        num_blocks = len(getattr(self.resnet, layer))
+        num_blocks = len(self._blocks[stage])
         if not -num_blocks <= block < num_blocks:
             raise ValueError(f'{stage} has {num_blocks} blocks; no block {block}')
-        return layer, block % num_blocks
+        return block % num_blocks
 
-    @staticmethod
-    def _block_out_channels(block: nn.Module) -> int:
-        last_conv = getattr(block, 'conv3', None) or block.conv2
-        return last_conv.conv.out_channels
-
-    def _branch_stages(self) -> Dict[str, nn.Module]:
-        return {layer: getattr(self.resnet, layer) for layer in self.branch_layers}
+    def _branch_blocks(self) -> Dict[str, List[nn.Module]]:
+        return {stage: self._blocks[stage] for stage in self.branch_stages}
 
     def init_weights(self) -> None:
-        """Initialise the ResNet as configured, then let each auxiliary branch
-        start from its branch stages (learnable copies load their weights)."""
+        """Initialise the wrapped network as configured, then let each auxiliary
+        branch start from the branch stages (learnable copies load their
+        weights)."""
         super().init_weights()
         for branch in self.aux_branches.values():
-            branch.init_from(self._branch_stages())
+            branch.init_from(self._branch_blocks())
+
+    def train(self, mode: bool = True) -> 'KINetBackbone':
+        """Set the mode; with ``partial_bn``, freeze every BatchNorm but the
+        trunk's first (module order of the wrapped network comes first)."""
+        super().train(mode)
+        if mode and self.partial_bn:
+            norms = [m for m in self.modules() if isinstance(m, _BatchNorm)]
+            for norm in norms[1:]:
+                norm.eval()
+                for param in norm.parameters():
+                    param.requires_grad = False
+        return self
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         """Run the trunk once, every auxiliary branch on its output, and the
@@ -144,21 +197,22 @@ class KINetBackbone(BaseModule):
 
         Returns:
             tuple[Tensor]: One map per branch in :attr:`branch_names` order,
-            each ``(N * num_segs, feat_dim, H / 32, W / 32)``.
+            each ``(N * num_segs, feat_dim, h, w)`` (ResNet: ``H / 32``).
         """
         frames = x
-        x = self.resnet.maxpool(self.resnet.conv1(x))
-        for layer in self.trunk_layers:
-            x = getattr(self.resnet, layer)(x)
+        x = self.adapter.stem(self.net, x)
+        for stage in self.trunk_stages:
+            for block in self._blocks[stage]:
+                x = block(x)
         aux = [branch(x, frames, self.taps) for branch in self.aux_branches.values()]
         action, tap = x, 0
-        for stage, layer in enumerate(self.branch_layers):
-            for index, block in enumerate(getattr(self.resnet, layer)):
+        for position, stage in enumerate(self.branch_stages):
+            for index, block in enumerate(self._blocks[stage]):
                 action = block(action)
-                if (stage, index) != self.taps[tap]:
+                if (position, index) != self.taps[tap]:
                     continue
-                if f'{layer}_{index}' in self.cbis:
-                    action = self.cbis[f'{layer}_{index}'](
+                if f'{stage}_{index}' in self.cbis:
+                    action = self.cbis[f'{stage}_{index}'](
                         action, [_resized(maps[tap], action) for maps in aux])
                 tap += 1
         return (action, *[_resized(maps[-1], action) for maps in aux])
