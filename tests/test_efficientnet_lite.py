@@ -216,3 +216,18 @@ def test_demo_report_puts_tsn_and_kinet_side_by_side(tmp_path):
         'KINet loss_human', 'KINet loss_scene']
     with pytest.raises(KeyError, match='lack'):
         demo_report.comparison_table(dict(TSN={'acc/top1': 1.0}), dict(TSN='t.py'))
+
+
+def test_gradcam_of_the_tsn_lite_reads_the_head_conv_map():
+    from kinet_mm.apis import class_activation_maps, default_target_layer
+    cfg = Config.fromfile(TSN_LITE)
+    cfg.model.backbone.pretrained = None
+    tsn = MODELS.build(cfg.model)
+    tsn.init_weights()
+    tsn.eval()
+    assert default_target_layer(tsn) == 'backbone'
+    data = dict(inputs=[torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8)],
+                data_samples=[ActionDataSample()])
+    maps, scores = class_activation_maps(tsn, data)
+    assert maps.shape == (1, 3, 64, 64) and scores.shape == (1, 10)
+    assert maps.max() == 1
