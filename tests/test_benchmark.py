@@ -6,13 +6,15 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 import torch.nn as nn
 from fixtures import REPO_ROOT, run_command
+from mmengine.analysis import FlopAnalyzer
 from fixtures.pseudo_labels import random_entry
 
 import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
 from kinet_mm.analysis import benchmark as bench
-from kinet_mm.analysis import inputs, measure, report
+from kinet_mm.analysis import complexity, inputs, measure, report
 from kinet_mm.pseudo_labels import PseudoLabelCache
 from kinet_mm.pseudo_labels.extractor import ExtractionSettings, write_stats
 
@@ -225,3 +227,39 @@ def test_isolated_job_runs_in_a_child_process():
     failing = bench.Job('tsn', 'TSN-R50', tiny_tsn_config(), 'train', 'nope')
     with pytest.raises(ChildProcessError, match='unknown variant'):
         measure.run_isolated(bench.run_job, failing, SETTINGS)
+
+
+def test_complexity_table_decomposes_kinet_into_tsn_plus_branches(tmp_path):
+    """KINet's backbone = TSN's + two copies of res4/res5 + the CBIs; the
+    deployed model drops exactly the auxiliary heads."""
+    size = 32
+    kinet_cfg, tsn_cfg = tiny_kinet_config(), tiny_tsn_config()
+    kinet = complexity.measure_config(kinet_cfg, size)
+    tsn = complexity.measure_config(tsn_cfg, size)
+    frame = torch.zeros(1, 3, size, size)
+    tsn_model = bench.build_model(bench.prepare_config(tsn_cfg, 'plain'), 'cpu')
+    kinet_model = bench.build_model(bench.prepare_config(kinet_cfg, 'cache'), 'cpu')
+    tsn_model.eval(), kinet_model.eval()
+    tsn_by = FlopAnalyzer(tsn_model.backbone, frame).by_module()
+    kinet_by = FlopAnalyzer(kinet_model.backbone, frame).by_module()
+    expected = (tsn_by[''] + 2 * (tsn_by['layer3'] + tsn_by['layer4'])
+                + kinet_by['cbis'])
+    assert kinet['gflops'] * 1e9 == pytest.approx(expected)
+    assert tsn['gflops'] * 1e9 == pytest.approx(tsn_by[''])
+    aux = sum(p.numel() for p in kinet_model.aux_heads.parameters())
+    all_params = sum(p.numel() for p in kinet_model.parameters())
+    assert kinet['train_params'] * 1e6 == pytest.approx(all_params)
+    assert kinet['deploy_params'] * 1e6 == pytest.approx(all_params - aux)
+    assert tsn['train_params'] == tsn['deploy_params']
+    pair = complexity.BackbonePair('R18', 'tsn.py', 'kinet.py', size,
+                                   dict(kinet_top1=72.4))
+    section = complexity.render_complexity(
+        [pair], 'cmd', {'tsn.py': tsn, 'kinet.py': kinet})
+    assert '| R18 | KINet | 32 |' in section and '72.4 (reported)' in section
+    # Its own markers: the benchmark's section in the same file survives.
+    path = tmp_path / 'benchmark.md'
+    report.write_report(str(path), f'{report.BEGIN_MARK}\nrun\n{report.END_MARK}')
+    report.write_report(str(path), section)
+    report.write_report(str(path), section.replace('R18', 'R34'))
+    text = path.read_text()
+    assert 'run' in text and '| R34 |' in text and '| R18 |' not in text

@@ -249,11 +249,16 @@ def render_report(record: Dict) -> str:
 
 
 def write_report(path: str, section: str) -> None:
-    """Replace the generated section of ``path`` (or create the file)."""
+    """Replace the generated section of ``path`` (or create the file).
+
+    A section starts and ends with its own marker lines (the benchmark's or
+    the complexity table's), so one file can hold several.
+    """
     text = Path(path).read_text() if osp.exists(path) else ''
-    if BEGIN_MARK in text and END_MARK in text:
-        head, rest = text.split(BEGIN_MARK, 1)
-        text = head + section + rest.split(END_MARK, 1)[1]
+    begin, end = section.splitlines()[0], section.splitlines()[-1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1]
     else:
         text = (text or '# Benchmarks\n\n') + section + '\n'
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)

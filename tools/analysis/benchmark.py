@@ -11,6 +11,7 @@ Usage::
     python tools/analysis/benchmark.py --preset cpu-224          # paper crop
     python tools/analysis/benchmark.py --device cuda --out docs/benchmark.md
     python tools/analysis/benchmark.py --models kinet_cache kinet_noaux tsn
+    python tools/analysis/benchmark.py --complexity --out docs/benchmark.md
 """
 import argparse
 import dataclasses
@@ -24,6 +25,7 @@ from mmengine.logging import MMLogger
 
 from kinet_mm.analysis import (PRESETS, comparison_jobs, render_report,
                                run_benchmark, select_jobs, write_report)
+from kinet_mm.analysis.complexity import BackbonePair, render_complexity
 from kinet_mm.analysis.measure import CLOCKS, LOGGER_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +39,12 @@ MODELS = dict(
     'tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py',
     i3d='mmaction::recognition/i3d/'
     'i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py')
+#: --complexity: each (TSN, KINet) pair and the paper's Table 2/3 figures.
+PAIRS = [
+    BackbonePair('ResNet-50', MODELS['tsn'], MODELS['kinet'], 224,
+                 dict(tsn_top1=69.5, kinet_top1=72.4, tsn_params=24.4,
+                      kinet_params=56.9)),
+]
 #: The demo's cache, whose extraction statistics fill target (d).
 DEMO_CACHE = str(REPO_ROOT / 'work_dirs/pseudo_labels/realclips')
 
@@ -61,6 +69,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='subset: kinet (all KINet jobs), kinet_online, '
                         'kinet_cache, kinet_noaux, kinet_deploy, tsn, tsm, i3d')
     parser.add_argument('--phases', nargs='+', choices=['train', 'test'])
+    parser.add_argument('--complexity', action='store_true',
+                        help='only parameters and FLOPs of every (TSN, KINet) '
+                        'backbone pair, beside the paper\'s Tables 2 and 3')
     parser.add_argument('--list', action='store_true',
                         help='print the selected jobs and exit')
     parser.add_argument('--no-isolate', action='store_true',
@@ -90,6 +101,14 @@ def make_settings(args: argparse.Namespace):
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     MMLogger.get_instance(LOGGER_NAME, log_level='INFO')
+    command = ' '.join(['python tools/analysis/benchmark.py', *(
+        sys.argv[1:] if argv is None else argv)])
+    if args.complexity:
+        section = render_complexity(PAIRS, command)
+        print(section)
+        if args.out:
+            write_report(args.out, section)
+        return 0
     if args.render:
         with open(args.render) as file:
             record = json.load(file)
@@ -100,8 +119,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.list:
             print('\n'.join(f'{job.name}:{job.phase}  {job.label}' for job in jobs))
             return 0
-        command = ' '.join(['python tools/analysis/benchmark.py', *(
-            sys.argv[1:] if argv is None else argv)])
         record = run_benchmark(jobs, settings, command,
                                isolate=not args.no_isolate,
                                pseudo_label_cache=args.pseudo_label_cache)
