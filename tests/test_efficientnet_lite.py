@@ -135,6 +135,7 @@ def test_mmpretrain_efficientnet_through_kinet_backbone():
 def test_lite_demo_configs_differ_only_by_kinet():
     kinet, tsn = Config.fromfile(KINET_LITE), Config.fromfile(TSN_LITE)
     for key in ('optim_wrapper', 'train_cfg', 'param_scheduler', 'randomness',
+                'log_processor',
                 'auto_scale_lr', 'val_dataloader', 'test_dataloader'):
         assert kinet[key] == tsn[key], key
     assert kinet.model.backbone.backbone == tsn.model.backbone

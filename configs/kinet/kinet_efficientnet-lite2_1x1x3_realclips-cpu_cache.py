@@ -26,11 +26,14 @@ model = dict(
     human_head=dict(in_channels=feat_dim),
     scene_head=dict(in_channels=feat_dim))
 
-# The TSN twin's schedule (tests/test_lite_demo_configs.py checks they agree).
-optim_wrapper = dict(optimizer=dict(lr=0.003))
+# The TSN twin's schedule and logging (tests/test_efficientnet_lite.py checks
+# that they agree); AdamW: see the TSN config.
+optim_wrapper = dict(
+    optimizer=dict(_delete_=True, type='AdamW', lr=3e-4, weight_decay=1e-4))
 train_cfg = dict(max_epochs=10, val_begin=5, val_interval=5)
 param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=10, by_epoch=True, milestones=[7])
 ]
 default_hooks = dict(checkpoint=dict(interval=5))
 randomness = dict(seed=0)
+log_processor = dict(window_size=1)

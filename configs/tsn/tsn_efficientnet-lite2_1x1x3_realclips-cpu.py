@@ -18,12 +18,17 @@ model = dict(
         norm_eval=True),
     cls_head=dict(in_channels=1280))
 
-# Fine-tuning a pretrained network on 12 clips (3 iterations an epoch): a
-# larger step than the linearly scaled Kinetics lr of the base.
-optim_wrapper = dict(optimizer=dict(lr=0.003))
+# Fine-tuning on 12 clips, 3 iterations an epoch. AdamW rather than the base's
+# SGD: under SGD, lr 0.01 made TSN's loss climb, and at 0.003 KINet's AKG head
+# (two stacked linear maps, GCN then classifier, both starting small) moved its
+# loss only from 2.30 to 2.24 in 24 iterations (measured on these clips).
+optim_wrapper = dict(
+    optimizer=dict(_delete_=True, type='AdamW', lr=3e-4, weight_decay=1e-4))
 train_cfg = dict(max_epochs=10, val_begin=5, val_interval=5)
 param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=10, by_epoch=True, milestones=[7])
 ]
 default_hooks = dict(checkpoint=dict(interval=5))
 randomness = dict(seed=0)
+# Log every iteration's own losses (not a 20-iteration mean): the report's curves.
+log_processor = dict(window_size=1)
