@@ -191,7 +191,8 @@ def test_demo_report_puts_tsn_and_kinet_side_by_side(tmp_path):
     for name, run in runs.items():
         vis = tmp_path / name / '20261123_000000' / 'vis_data'
         vis.mkdir(parents=True)
-        steps = [dict(step=i + 1, lr=0.01, **{k: v[i] for k, v in run['losses'].items()})
+        losses = run['losses']
+        steps = [dict(step=i + 1, lr=0.01, **{k: v[i] for k, v in losses.items()})
                  for i in range(2)]
         vis.joinpath('scalars.json').write_text('\n'.join(
             json.dumps(r) for r in steps + [dict(step=2, **{'acc/top1': 0.0})]))

@@ -3,8 +3,9 @@
 #
 # A diff on the from-scratch KINet-R18 (kinet_r18_1x1x3_realclips-cpu_cache.py:
 # teachers, heads, data, cache) in the backbone, the channels and the schedule,
-# which is that of its TSN twin (configs/tsn/tsn_efficientnet-lite2_1x1x3_realclips-cpu.py):
-# same backbone, data, schedule and seed, so the two differ only by KINet's parts.
+# which is that of its TSN twin
+# (configs/tsn/tsn_efficientnet-lite2_1x1x3_realclips-cpu.py): same backbone,
+# data, schedule and seed, so the two differ only by KINet's parts.
 # Lite2, not Lite0: the scene teacher is the ImageNet Lite0, and a scene branch
 # starting from the teacher's own weights would begin with its task solved.
 # The stages are named by stride (res4 = 1/16, res5 = 1/32, see
