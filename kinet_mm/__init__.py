@@ -12,6 +12,6 @@ from .utils.config_prefix import register_config_prefix  # noqa: E402
 
 register_config_prefix()  # `_base_ = 'kinet_mm::...'` (docs/mim.md)
 
-from . import (datasets, evaluation, models,  # noqa: E402,F401 (registers)
-               pseudo_labels)
+from . import (datasets, engine, evaluation,  # noqa: E402,F401 (registers)
+               models, pseudo_labels)
 from .version import __version__  # noqa: E402,F401

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmaction.registry import MODELS
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..utils.partial_bn import first_batch_norm, freeze_batch_norms
 from .aux_branches import StageCopyBranch
 from .stage_adapters import stage_adapter_for
 
@@ -52,8 +52,8 @@ class KINetBackbone(BaseModule):
         partial_bn (bool): Freeze every BatchNorm (statistics and affine
             parameters) of the trunk, all branches and the CBIs except the first
             one of the trunk, as TSN and the paper's UCF-101 fine-tuning do
-            (MMAction2 ResNet's ``partial_bn`` rule over all branches).
-            Defaults to False.
+            (MMAction2 ResNet's ``partial_bn`` rule over all branches; KINet
+            freezes its heads' BatchNorms too). Defaults to False.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -140,11 +140,13 @@ class KINetBackbone(BaseModule):
     def _probe_channels(self) -> Dict[str, List[int]]:
         """Output channels of every block, from one small forward pass."""
         size = self.adapter.probe_size
+        in_channels = self.adapter.input_channels(self.net)
         training = self.net.training
         self.net.eval()
         channels = {}
         with torch.no_grad():
-            x = self.adapter.stem(self.net, torch.zeros(1, 3, size, size))
+            x = self.adapter.stem(self.net,
+                                  torch.zeros(1, in_channels, size, size))
             for stage, blocks in self._blocks.items():
                 channels[stage] = []
                 for block in blocks:
@@ -181,11 +183,7 @@ class KINetBackbone(BaseModule):
         trunk's first (module order of the wrapped network comes first)."""
         super().train(mode)
         if mode and self.partial_bn:
-            norms = [m for m in self.modules() if isinstance(m, _BatchNorm)]
-            for norm in norms[1:]:
-                norm.eval()
-                for param in norm.parameters():
-                    param.requires_grad = False
+            freeze_batch_norms(self, keep=first_batch_norm(self.net))
         return self
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:

@@ -48,6 +48,11 @@ class BaseStageAdapter:
         """Stage name -> its blocks, in execution order."""
         raise NotImplementedError
 
+    def input_channels(self, net: nn.Module) -> int:
+        """Channels of the network's input (3 for RGB, e.g. 10 for stacked
+        flow)."""
+        return 3
+
     def norm_eval(self, net: nn.Module) -> bool:
         """Whether the network keeps its BatchNorms in eval mode while training
         (learnable branch copies follow it)."""
@@ -85,6 +90,9 @@ class ResNetStageAdapter(BaseStageAdapter):
 
     def stem(self, net: ResNet, x: Tensor) -> Tensor:
         return net.maxpool(net.conv1(x))
+
+    def input_channels(self, net: ResNet) -> int:
+        return net.in_channels
 
     def stages(self, net: ResNet) -> 'OrderedDict[str, List[nn.Module]]':
         return OrderedDict((f'res{i + 2}', list(getattr(net, layer)))

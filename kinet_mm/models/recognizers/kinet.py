@@ -11,6 +11,7 @@ from torch import Tensor
 from ...pseudo_labels.labelers import OnlinePseudoLabeler
 from ...utils.frames import preprocessed_to_rgb
 from ..teachers import BaseTeacher
+from ..utils.partial_bn import freeze_batch_norms
 
 PSEUDO_LABEL_SOURCES = dict(online='OnlinePseudoLabeler',
                             cache='CachedPseudoLabeler')
@@ -118,6 +119,15 @@ class KINet(Recognizer2D):
             cfg.setdefault('teachers', teachers)
         return MODELS.build(cfg)
 
+    def train(self, mode: bool = True) -> 'KINet':
+        """Set the mode; with the backbone's ``partial_bn``, the heads'
+        BatchNorms (e.g. the human decoder's) are frozen too, so only the
+        trunk's first BatchNorm trains anywhere in the model."""
+        super().train(mode)
+        if mode and getattr(self.backbone, 'partial_bn', False):
+            freeze_batch_norms(self.cls_head, self.aux_heads)
+        return self
+
     @property
     def teachers(self) -> torch.nn.ModuleDict:
         """The online pseudo-labeler's teachers (empty in cache mode)."""
@@ -175,7 +185,8 @@ class KINet(Recognizer2D):
         if not self.aux_heads:
             return losses
         by_branch = dict(zip(self.backbone.branch_names, feats))
-        targets = self.pseudo_labels(inputs, data_samples)
+        targets = self.pseudo_labels(inputs, data_samples,
+                                     num_segs=head_kwargs['num_segs'])
         if 'human' in self.aux_heads:
             losses['loss_human'] = self.human_loss(by_branch['human'],
                                                    targets['human'])
@@ -243,16 +254,29 @@ class KINet(Recognizer2D):
         """
         return self.loss_scene(self.scene_logits(scene_map), target)
 
-    def pseudo_labels(self, inputs: Tensor,
-                      data_samples: SampleList) -> Dict[str, Tensor]:
+    def pseudo_labels(self, inputs: Tensor, data_samples: SampleList,
+                      num_segs: Optional[int] = None) -> Dict[str, Tensor]:
         """The pseudo-labeler's targets for the auxiliary heads.
+
+        Args:
+            inputs (Tensor): The preprocessed batch.
+            data_samples (list[ActionDataSample]): The batch's samples.
+            num_segs (int, optional): Branch maps per input view, one target
+                each (:meth:`teacher_frames`). Defaults to None: every segment.
 
         Returns:
             dict: ``human``: ``(N * num_segs, H // s, W // s)`` long masks;
             ``scene``: ``(N * num_segs, )`` labels or ``(N * num_segs, K)``
             probabilities.
         """
-        return self.pseudo_labeler(self.rgb_frames(inputs), data_samples)
+        return self.pseudo_labeler(self.teacher_frames(inputs, num_segs),
+                                   data_samples)
+
+    def teacher_frames(self, inputs: Tensor,
+                       num_segs: Optional[int] = None) -> Tensor:
+        """The 0-255 RGB frames the teachers label, one per branch map: in 2D
+        every segment's frame (``num_segs`` is ``inputs.shape[1]``)."""
+        return self.rgb_frames(inputs)
 
     def rgb_frames(self, inputs: Tensor) -> Tensor:
         """The preprocessed inputs ``(N, num_segs, 3, H, W)`` back as 0-255 RGB

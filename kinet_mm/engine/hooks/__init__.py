@@ -1,0 +1,3 @@
+from .checkpoint_filter_hook import CheckpointFilterHook
+
+__all__ = ['CheckpointFilterHook']
