@@ -1,12 +1,9 @@
 from .aux_branches import BaseAuxBranch, StageCopyBranch
-<<<<<<< HEAD
+from .bn_inception import BNInception, BNInceptionStageAdapter
 from .efficientnet_adapter import MMPretrainEfficientNetStageAdapter
 from .efficientnet_lite import EfficientNetLite, EfficientNetLiteStageAdapter
-=======
-from .bn_inception import BNInception, BNInceptionStageAdapter
 from .i3d_inception_v1 import I3DInceptionV1
 from .inception_v1 import InceptionV1
->>>>>>> main
 from .kinet_backbone import KINetBackbone
 from .kinet_backbone_3d import KINetBackbone3D
 from .mmpretrain_adapters import (InceptionV3StageAdapter,
@@ -16,19 +13,12 @@ from .stage_adapters import (BaseStageAdapter, ResNetStageAdapter,
                              register_stage_adapter, stage_adapter_for)
 from .teacher_branch import TeacherFeatureBranch
 
-<<<<<<< HEAD
-__all__ = ['BaseAuxBranch', 'BaseStageAdapter', 'EfficientNetLite',
-           'EfficientNetLiteStageAdapter', 'KINetBackbone',
-           'MMPretrainEfficientNetStageAdapter', 'ResNetStageAdapter',
-           'StageCopyBranch', 'TeacherFeatureBranch', 'register_stage_adapter',
-           'stage_adapter_for']
-=======
 __all__ = [
     'BaseAuxBranch', 'BaseStageAdapter', 'BNInception',
-    'BNInceptionStageAdapter', 'I3DInceptionV1', 'InceptionV1',
-    'InceptionV3StageAdapter', 'KINetBackbone', 'KINetBackbone3D',
+    'BNInceptionStageAdapter', 'EfficientNetLite', 'EfficientNetLiteStageAdapter',
+    'I3DInceptionV1', 'InceptionV1', 'InceptionV3StageAdapter', 'KINetBackbone',
+    'KINetBackbone3D', 'MMPretrainEfficientNetStageAdapter',
     'MMPretrainResNetStageAdapter', 'MobileNetV2StageAdapter',
     'ResNetStageAdapter', 'StageCopyBranch', 'TeacherFeatureBranch',
     'register_stage_adapter', 'stage_adapter_for'
 ]
->>>>>>> main
