@@ -2,11 +2,11 @@
 
 Example (paper Figure 5, KINet beside TSN)::
 
-    python demo/demo.py configs/kinet/kinet_r18_1x1x3_realclips-cpu_cache.py \\
-        work_dirs/demo/epoch_15.pth \\
+    python demo/demo.py configs/kinet/kinet_efficientnet-lite2_1x1x3_realclips-cpu_cache.py \\
+        work_dirs/demo/kinet/epoch_10.pth \\
         ../shared/data/real_clips/videos/arm_wrestling.mp4 \\
-        --tsn-config configs/tsn/tsn_r50_1x1x3_realclips-cpu.py \\
-        --tsn-checkpoint work_dirs/tsn/epoch_3.pth --device cpu
+        --tsn-config configs/tsn/tsn_efficientnet-lite2_1x1x3_realclips-cpu.py \\
+        --tsn-checkpoint work_dirs/demo/tsn/epoch_10.pth --device cpu
 
 Writes, per video, ``<out-dir>/<video stem>/``: ``summary.png`` (a column per
 sampled frame: input, student human mask and top-3 scenes, KINet Grad-CAM,

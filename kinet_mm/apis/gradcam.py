@@ -17,7 +17,7 @@ import torch.nn as nn
 from mmaction.utils import GradCAM
 from torch import Tensor
 
-from ..models.backbones import KINetBackbone
+from ..models.backbones import EfficientNetLite, KINetBackbone
 
 
 def default_target_layer(model: nn.Module) -> str:
@@ -26,6 +26,9 @@ def default_target_layer(model: nn.Module) -> str:
     - KINet: the CBI after the action branch's last block if there is one
       (its output is what ``cls_head`` reads), else that block.
     - An MMAction2 ``ResNet`` (TSN): its last residual block.
+    - :class:`EfficientNetLite` (TSN): the backbone itself, whose one output
+      is the head conv's map (its own activation module also runs in the stem,
+      so hooking it would mix two maps).
 
     Raises:
         ValueError: For other backbones; pass ``target_layer_name``.
@@ -33,6 +36,8 @@ def default_target_layer(model: nn.Module) -> str:
     backbone = model.backbone
     if isinstance(backbone, KINetBackbone):
         return 'backbone/' + backbone.last_action_layer.replace('.', '/')
+    if isinstance(backbone, EfficientNetLite):
+        return 'backbone'
     res_layers = getattr(backbone, 'res_layers', None)
     if res_layers:
         layer = res_layers[-1]

