@@ -11,6 +11,8 @@ DIM, NUM_CLASSES, SEGS = 8, 5, 3
 
 
 def build_head(relation, **kwargs):
+    # A random W (not the identity init) so the references check its use.
+    kwargs.setdefault('identity_init', False)
     head = AKGHead(NUM_CLASSES, DIM, relation=relation, embed_channels=4,
                    dropout_ratio=0.0, **kwargs)
     head.init_weights()
@@ -134,3 +136,14 @@ def test_bad_inputs_are_rejected():
         AKGHead(NUM_CLASSES, DIM, relation='gaussian')
     with pytest.raises(ValueError, match='3 branch maps'):
         build_head('dot')(branch_maps(1, SEGS)[:2], num_segs=SEGS)
+
+
+@pytest.mark.parametrize('relation', ['dot', 'embedded_dot', 'concat'])
+def test_identity_init_starts_as_the_tsn_head(relation):
+    """Equal branch maps (KINet's branches at step 0) and W = I: the AKG scores
+    are the classifier on the pooled action map, as TSN's head computes."""
+    head = build_head(relation, identity_init=True)
+    assert torch.equal(head.gcn_weight.weight, torch.eye(DIM))
+    action = torch.rand(2, DIM, 2, 2)  # 2 views of one segment
+    scores = head([action, action.clone(), action.clone()], num_segs=1)
+    torch.testing.assert_close(scores, head.fc_cls(action.mean(dim=(2, 3))))

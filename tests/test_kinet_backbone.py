@@ -71,6 +71,18 @@ def test_branches_start_from_the_same_weights_and_outputs(family):
 
 
 @pytest.mark.parametrize('family', FAMILIES)
+def test_kinet_starts_as_its_tsn_twin(family):
+    """Equal branches and identity-initialised CBIs: after init_weights the
+    action map is the wrapped network's own, CBIs included."""
+    backbone, frames = build_family(family)
+    assert len(backbone.cbis) == len(FAMILIES[family]['cbi_positions'])
+    backbone.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(backbone(frames)[0],
+                                   final_map(backbone.net(frames)))
+
+
+@pytest.mark.parametrize('family', FAMILIES)
 def test_branches_do_not_share_parameters_with_the_trunk_or_each_other(family):
     backbone, _ = build_family(family)
     action = {id(p) for stage in backbone.branch_stages

@@ -166,6 +166,17 @@ def test_test_protocol_runs_backbone_once_per_frame():
     assert torch.isclose(scores.sum(), torch.tensor(1.0))  # average_clips='prob'
 
 
+def test_init_weights_reaches_modules_inside_containers():
+    """CBIs and auxiliary heads sit in dicts: their own init must still run."""
+    model = build()
+    for cbi in model.backbone.cbis.values():
+        channels = cbi.in_channels
+        fuse = cbi.fuse.weight[:, :, 0, 0]
+        assert torch.equal(fuse[:, :channels], torch.eye(channels))
+        assert not fuse[:, channels:].any()
+    assert not model.aux_heads['scene'].fc.bias.any()  # MMPretrain's Normal init
+
+
 def test_an_input_shorter_than_a_test_view_is_one_view():
     """Validation with TSN's 3-segment pipeline under the 25-segment test_cfg."""
     model = build(test_cfg=dict(num_segs=25, window_size=SEGS)).eval()

@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleDict
 from mmaction.registry import MODELS
 from torch import Tensor
 
@@ -90,7 +90,9 @@ class KINetBackbone(BaseModule):
                              f'aux_branches {self.aux_names}')
         stage_channels = [self.block_channels[stage][-1]
                           for stage in self.branch_stages]
-        self.aux_branches = nn.ModuleDict()
+        # MMEngine's ModuleDict: BaseModule.init_weights skips a torch
+        # container's children, so the CBIs' identity init would never run.
+        self.aux_branches = ModuleDict()
         for name in self.aux_names:
             if name in fixed_branches:
                 branch = MODELS.build(
@@ -99,7 +101,7 @@ class KINetBackbone(BaseModule):
                 branch = StageCopyBranch(self._branch_blocks(),
                                          norm_eval=self.adapter.norm_eval(self.net))
             self.aux_branches[name] = branch
-        self.cbis = nn.ModuleDict()
+        self.cbis = ModuleDict()
         positions = []
         for stage, block in cbi_positions:
             index = self._resolve_position(stage, block)

@@ -45,6 +45,12 @@ class AKGHead(BaseHead):
         loss_cls (dict): Action loss. Defaults to ``CrossEntropyLoss``.
         dropout_ratio (float): Dropout before the classifier. Defaults to 0.4.
         init_std (float): Std of the classifier's init. Defaults to 0.01.
+        identity_init (bool): Start the GCN weight ``W`` of eq. 5 as the
+            identity, so at step 0 ``Z = ReLU(G X)`` is a graph-weighted average
+            of the (ImageNet) segment vectors rather than a random projection of
+            them; as with the CBI's identity init, KINet then starts from its
+            TSN twin's features (the paper does not state an init). False
+            keeps ``nn.Linear``'s default. Defaults to True.
         kwargs: Passed to :class:`mmaction.models.heads.BaseHead`.
     """
 
@@ -60,6 +66,7 @@ class AKGHead(BaseHead):
                  loss_cls: Dict = dict(type='CrossEntropyLoss'),
                  dropout_ratio: float = 0.4,
                  init_std: float = 0.01,
+                 identity_init: bool = True,
                  **kwargs) -> None:
         super().__init__(num_classes, in_channels, loss_cls=loss_cls, **kwargs)
         if relation not in RELATIONS:
@@ -67,6 +74,7 @@ class AKGHead(BaseHead):
         self.num_branches = num_branches
         self.relation = relation
         self.init_std = init_std
+        self.identity_init = identity_init
         if relation != 'dot':
             self.theta = nn.Linear(in_channels, embed_channels)
             self.phi = nn.Linear(in_channels, embed_channels)
@@ -79,9 +87,11 @@ class AKGHead(BaseHead):
         self.consensus = AvgConsensus(dim=1)
 
     def init_weights(self) -> None:
-        """Initialise the classifier as TSNHead does."""
+        """Initialise the classifier as TSNHead does, ``W`` as configured."""
         super().init_weights()
         normal_init(self.fc_cls, std=self.init_std)
+        if self.identity_init:
+            nn.init.eye_(self.gcn_weight.weight)
 
     def edge_mask(self, num_segs: int, device=None) -> Tensor:
         """``I_mask``: 0 between nodes of two different auxiliary branches, else 1.

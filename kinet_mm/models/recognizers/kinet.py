@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from mmaction.models.recognizers import Recognizer2D
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
+from mmengine.model import ModuleDict
 from torch import Tensor
 
 from ...pseudo_labels.labelers import OnlinePseudoLabeler
@@ -82,7 +83,8 @@ class KINet(Recognizer2D):
                              'test_cfg.')
         super().__init__(backbone=backbone, cls_head=cls_head, **kwargs)
         branches = self.backbone.branch_names
-        self.aux_heads = torch.nn.ModuleDict()
+        # MMEngine's ModuleDict, so init_weights reaches the heads' init_cfg.
+        self.aux_heads = ModuleDict()
         for name, head in (('human', human_head), ('scene', scene_head)):
             if head is None:
                 continue
