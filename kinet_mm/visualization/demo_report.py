@@ -153,7 +153,8 @@ def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str,
     and the KINet student's human masks and top-3 scene labels.
 
     Args:
-        cfg (Config): The KINet config (its ``val_dataloader`` and teachers).
+        cfg (Config): The KINet config (its ``test_dataloader``, so the
+            predictions are the ones ``tools/test.py`` scored, and teachers).
         checkpoint (str): The trained KINet.
         out_dir (str): Where ``val_<clip>.png`` go.
         tsn_cfg (Config, optional): A TSN config whose prediction on the same
@@ -167,7 +168,7 @@ def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str,
     model = _load(cfg, checkpoint)
     tsn = _load(tsn_cfg, tsn_checkpoint) if tsn_cfg is not None else None
     teachers = {name: MODELS.build(t) for name, t in cfg.model.teachers.items()}
-    dataset = DATASETS.build(cfg.val_dataloader.dataset)
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
     classes = dataset.metainfo['classes']
     names = scene_class_names(cfg, model.aux_heads['scene'].num_classes)
     rows = []
