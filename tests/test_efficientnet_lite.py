@@ -144,11 +144,14 @@ def test_lite_demo_configs_differ_only_by_kinet():
     assert kinet.model.teachers.scene.type == 'EfficientNetLiteSceneTeacher'
 
 
-def test_kinet_lite_config_trains_one_step_and_predicts():
+# Lite0 too: the same config with only the backbone's size changed.
+@pytest.mark.parametrize('arch', ['lite2', 'lite0'])
+def test_kinet_lite_config_trains_one_step_and_predicts(arch):
     cfg = Config.fromfile(KINET_LITE)
+    cfg.model.backbone.backbone.arch = arch
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
-    model.init_weights()  # the packaged Lite2 weights, copied to every branch
+    model.init_weights()  # the packaged weights, copied to every branch
     backbone = model.backbone
     for name in backbone.aux_names:
         copy = getattr(backbone.aux_branches[name], 'res5')[-1].state_dict()

@@ -61,6 +61,10 @@ COMPLEXITY = [
     ComplexityRow('Inception V3', 'KINet', str(
         CONFIGS / 'kinet' / ('kinet_' + INCEPTIONS.format('inception-v3'))),
         (3, 299, 299), paper_top1=74.1),
+    ComplexityRow('EfficientNet-Lite2', 'TSN', str(
+        CONFIGS / 'tsn/tsn_efficientnet-lite2_1x1x3_realclips-cpu.py')),
+    ComplexityRow('EfficientNet-Lite2', 'KINet', str(
+        CONFIGS / 'kinet/kinet_efficientnet-lite2_1x1x3_realclips-cpu_cache.py')),
     ComplexityRow('ResNet-50', 'TSN flow (5 x/y pairs)', str(
         CONFIGS / 'tsn/tsn_imagenet-pretrained-r50_8xb32-5x1x3-110e_'
         'kinetics400-flow.py'), (10, 224, 224)),
