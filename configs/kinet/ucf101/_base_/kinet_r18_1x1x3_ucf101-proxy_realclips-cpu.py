@@ -1,12 +1,12 @@
 # The UCF-101 transfer recipe (./kinet_kinetics400-pretrained-r50_8xb32-1x1x3-
 # 80e_ucf101-rgb.py: 101-way classifier re-initialised, auxiliary heads and AKG
-# kept, partial BN) at CPU scale: the demo's KINet-R18 (trained on the 10
-# real-clip classes) stands in for the Kinetics checkpoint, and the proxy
+# kept, partial BN) at CPU scale: a KINet-R18 trained on the 10 real-clip
+# classes (docs/ucf101.md, section 5) stands in for the Kinetics checkpoint, and the proxy
 # UCF-101 of tools/data/build_ucf101_file_lists.py --realclip-proxy (6 real
 # clips, 4 UCF-101 classes) for UCF-101. A pipeline check, not Table 6.
 _base_ = '../../kinet_r18_1x1x3_realclips-cpu.py'
 
-load_from = 'work_dirs/demo/epoch_15.pth'  # bash tools/run_demo.sh
+load_from = 'work_dirs/kinet_r18_realclips/epoch_15.pth'  # docs/ucf101.md
 # A checkpoint saved before KINetBackbone's generic stage split names the
 # wrapped ResNet `resnet` and the branch stages layer1..4 (now net, res2..5);
 # the renames match nothing in a newer checkpoint.
