@@ -6,7 +6,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch.nn as nn
 from mmengine.model import BaseModule
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
+
+from ..utils.batch_norm import eval_batch_norms
 
 #: ``(stage, block)``: after block ``block`` of branch-specific stage ``stage``.
 Tap = Tuple[int, int]
@@ -84,7 +85,5 @@ class StageCopyBranch(BaseAuxBranch):
     def train(self, mode: bool = True) -> 'StageCopyBranch':
         super().train(mode)
         if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
+            eval_batch_norms(self)
         return self

@@ -17,8 +17,9 @@ from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 from mmaction.registry import MODELS
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..utils.batch_norm import (eval_batch_norms, first_batch_norm,
+                                freeze_batch_norms)
 from .stage_adapters import BaseStageAdapter, register_stage_adapter
 
 #: One inception module: ``(c1x1, (c3x3_reduce, c3x3), (cdbl_reduce, cdbl),
@@ -201,11 +202,7 @@ class BNInception(BaseModule):
     def _partial_bn(self) -> None:
         MMLogger.get_current_instance().info(
             'Freezing BatchNorm2D except the first one.')
-        norms = [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)]
-        for norm in norms[1:]:
-            norm.eval()
-            norm.weight.requires_grad = False
-            norm.bias.requires_grad = False
+        freeze_batch_norms(self, keep=first_batch_norm(self))
 
     def train(self, mode: bool = True) -> 'BNInception':
         """Train mode, then frozen stages, ``norm_eval`` and partial BN
@@ -213,9 +210,7 @@ class BNInception(BaseModule):
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
+            eval_batch_norms(self)
         if mode and self.partial_bn:
             self._partial_bn()
         return self

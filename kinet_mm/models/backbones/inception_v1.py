@@ -8,8 +8,8 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmaction.registry import MODELS
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..utils.batch_norm import eval_batch_norms
 from .stage_adapters import BaseStageAdapter, register_stage_adapter
 
 #: GoogLeNet's inception widths (Szegedy et al., CVPR 2015, Table 1): ``#1x1``,
@@ -182,9 +182,7 @@ class InceptionV1(BaseModule):
         """Set train mode; with ``norm_eval`` the BN layers stay in eval mode."""
         super().train(mode)
         if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
+            eval_batch_norms(self)
         return self
 
 

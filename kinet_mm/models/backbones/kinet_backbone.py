@@ -8,7 +8,7 @@ from mmengine.model import BaseModule, ModuleDict
 from mmaction.registry import MODELS
 from torch import Tensor
 
-from ..utils.partial_bn import first_batch_norm, freeze_batch_norms
+from ..utils.batch_norm import first_batch_norm, freeze_batch_norms
 from .aux_branches import StageCopyBranch
 from .stage_adapters import stage_adapter_for
 

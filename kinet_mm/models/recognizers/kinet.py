@@ -12,7 +12,7 @@ from torch import Tensor
 from ...pseudo_labels.labelers import OnlinePseudoLabeler
 from ...utils.frames import preprocessed_to_rgb
 from ..teachers import BaseTeacher
-from ..utils.partial_bn import freeze_batch_norms
+from ..utils.batch_norm import freeze_batch_norms
 
 PSEUDO_LABEL_SOURCES = dict(online='OnlinePseudoLabeler',
                             cache='CachedPseudoLabeler')
@@ -160,20 +160,37 @@ class KINet(Recognizer2D):
         if stage not in STAGES:
             raise ValueError(f'stage must be one of {STAGES}, got {stage!r}')
         test_cfg = (self.test_cfg or {}) if test_mode else {}
-        head_kwargs = dict(num_segs=self._segments_per_view(
-            inputs.shape[1], test_cfg.get('num_segs')))
+        feats, num_segs = self.branch_maps(inputs, test_cfg)
+        head_kwargs = dict(num_segs=num_segs)
         if test_cfg.get('window_size'):
             head_kwargs['window_size'] = test_cfg['window_size']
-        frames = inputs.flatten(0, 1)
-        chunk = test_cfg.get('max_testing_views')
-        if chunk:
-            parts = [self.backbone(part) for part in frames.split(chunk)]
-            feats = tuple(torch.cat(maps) for maps in zip(*parts))
-        else:
-            feats = self.backbone(frames)
         if stage == 'head':
             return self.cls_head(self.head_input(feats), **head_kwargs), head_kwargs
         return feats, head_kwargs
+
+    def branch_maps(self, inputs: Tensor, test_cfg: Dict) -> Tuple[tuple, int]:
+        """The backbone's maps, one per segment, and the segments of a view.
+
+        Args:
+            inputs (Tensor): ``(N, num_views * num_segs, 3, H, W)``.
+            test_cfg (dict): ``test_cfg`` when testing, else empty.
+
+        Returns:
+            tuple: Branch maps ``(N * num_views * num_segs, d, h, w)`` each,
+            and ``num_segs``.
+        """
+        num_segs = self._segments_per_view(inputs.shape[1],
+                                           test_cfg.get('num_segs'))
+        return self._run_backbone(inputs.flatten(0, 1), test_cfg), num_segs
+
+    def _run_backbone(self, batch: Tensor, test_cfg: Dict) -> tuple:
+        """The backbone on ``batch``, ``test_cfg.max_testing_views`` inputs
+        at a time when set (bounded memory at test time)."""
+        chunk = test_cfg.get('max_testing_views')
+        if not chunk:
+            return self.backbone(batch)
+        parts = [self.backbone(part) for part in batch.split(chunk)]
+        return tuple(torch.cat(maps) for maps in zip(*parts))
 
     @staticmethod
     def _segments_per_view(num_frames: int, num_segs: Optional[int]) -> int:

@@ -1,14 +1,13 @@
 """KINet on clips: an inflated KINet backbone, the AKG over temporal positions."""
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmaction.registry import MODELS
-from mmaction.utils import SampleList
 from torch import Tensor
 
 from ...pseudo_labels.labelers import OnlinePseudoLabeler
 from ...utils.frames import preprocessed_to_rgb
-from .kinet import STAGES, KINet
+from .kinet import KINet
 
 
 @MODELS.register_module()
@@ -40,44 +39,22 @@ class KINet3D(KINet):
                 'position online; cached pseudo labels hold one label per '
                 'sampled segment (2D). Use pseudo_label_source="online".')
 
-    def extract_feat(self,
-                     inputs: Tensor,
-                     stage: str = 'neck',
-                     data_samples: Optional[SampleList] = None,
-                     test_mode: bool = False) -> Tuple[Union[tuple, Tensor], Dict]:
-        """Branch maps per temporal position (or action scores, ``'head'``).
+    def branch_maps(self, inputs: Tensor, test_cfg: Dict) -> Tuple[tuple, int]:
+        """Branch maps per temporal position, and the positions of a clip.
 
         Args:
             inputs (Tensor): ``(N, num_clips, 3, T, H, W)``.
-            stage (str): ``'backbone'``, ``'neck'`` (no neck: the same maps) or
-                ``'head'``.
-            data_samples (list, optional): Unused, for API compatibility.
-            test_mode (bool): Whether called from ``predict``; the backbone then
-                runs ``test_cfg.max_testing_views`` clips at a time.
+            test_cfg (dict): ``test_cfg`` when testing (the backbone then runs
+                ``max_testing_views`` clips at a time), else empty.
 
         Returns:
-            tuple: Branch maps ``(N * num_clips * T', d, h, w)`` each (or
-            ``(N * num_clips, num_classes)`` scores) and the head's kwargs
-            (``num_segs=T'``, and ``window_size`` when testing with one).
+            tuple: Branch maps ``(N * num_clips * T', d, h, w)`` each, and
+            ``T'``: the positions are the AKG's segments.
         """
-        if stage not in STAGES:
-            raise ValueError(f'stage must be one of {STAGES}, got {stage!r}')
-        test_cfg = (self.test_cfg or {}) if test_mode else {}
-        clips = inputs.flatten(0, 1)
-        chunk = test_cfg.get('max_testing_views')
-        if chunk:
-            parts = [self.backbone(part) for part in clips.split(chunk)]
-            maps = tuple(torch.cat(branch) for branch in zip(*parts))
-        else:
-            maps = self.backbone(clips)
-        head_kwargs = dict(num_segs=maps[0].shape[2])
-        if test_cfg.get('window_size'):
-            head_kwargs['window_size'] = test_cfg['window_size']
-        # (B, d, T', h, w) -> (B * T', d, h, w): positions are the AKG's segments.
+        maps = self._run_backbone(inputs.flatten(0, 1), test_cfg)
+        # (B, d, T', h, w) -> (B * T', d, h, w)
         feats = tuple(m.transpose(1, 2).flatten(0, 1) for m in maps)
-        if stage == 'head':
-            return self.cls_head(self.head_input(feats), **head_kwargs), head_kwargs
-        return feats, head_kwargs
+        return feats, maps[0].shape[2]
 
     def teacher_frames(self, inputs: Tensor,
                        num_segs: Optional[int] = None) -> Tensor:
