@@ -11,7 +11,8 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from .benchmark import build_model, import_libraries, prepare_config
+from .benchmark import (build_model, import_libraries, load_config,
+                        prepare_config)
 from .measure import count_params, forward_flops
 from .report import markdown_table
 
@@ -59,10 +60,11 @@ def measure_config(config: object, input_shape: Sequence[int]) -> Dict[str, floa
     """Parameters (training without teachers, and deployed) in millions and
     backbone GFLOPs of one input of ``input_shape``."""
     import_libraries()
-    is_kinet = 'KINet' in prepare_config(config, 'plain').model.type
-    train = build_model(prepare_config(config, 'cache' if is_kinet else 'plain'),
+    cfg = load_config(config)  # read once; prepare_config copies it
+    is_kinet = 'KINet' in cfg.model.type
+    train = build_model(prepare_config(cfg, 'cache' if is_kinet else 'plain'),
                         'cpu')
-    deploy = build_model(prepare_config(config, 'deploy'), 'cpu') \
+    deploy = build_model(prepare_config(cfg, 'deploy'), 'cpu') \
         if is_kinet else train
     deploy.eval()
     with torch.no_grad():
