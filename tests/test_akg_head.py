@@ -11,7 +11,11 @@ DIM, NUM_CLASSES, SEGS = 8, 5, 3
 
 
 def build_head(relation, **kwargs):
-    # A random W (not the identity init) so the references check its use.
+    # A random W (not the identity init) so the references check its use;
+    # seeded, because ~0.3% of random Ws make ReLU(G X W) zero everywhere on
+    # these non-negative maps (every column of X W negative), and a gradient
+    # check then fails by chance (seen once in CI).
+    torch.manual_seed(0)
     kwargs.setdefault('identity_init', False)
     head = AKGHead(NUM_CLASSES, DIM, relation=relation, embed_channels=4,
                    dropout_ratio=0.0, **kwargs)
