@@ -1,4 +1,4 @@
-"""KINet demo: top-5 actions, the student's human masks and scenes, Grad-CAM.
+"""KINet demo: top-5 actions, what each knowledge branch predicts, Grad-CAM.
 
 Example (paper Figure 5, KINet beside TSN)::
 
@@ -9,7 +9,8 @@ Example (paper Figure 5, KINet beside TSN)::
         --tsn-checkpoint work_dirs/demo/tsn/epoch_10.pth --device cpu
 
 Writes, per video, ``<out-dir>/<video stem>/``: ``summary.png`` (a column per
-sampled frame: input, student human mask and top-3 scenes, KINet Grad-CAM,
+sampled frame: input, the student's knowledge branches (human mask, top-3
+scenes, ...), KINet Grad-CAM,
 TSN Grad-CAM), ``frames/frame_<t>.png`` (the panels of input frame ``t``), an
 animation of those panels (``<stem>.gif`` or ``.mp4``) and ``result.json``.
 """
@@ -25,8 +26,7 @@ from mmengine.logging import MMLogger
 from mmengine.utils import track_iter_progress
 
 from kinet_mm.apis import (action_class_names, class_activation_maps,
-                           inference_kinet, init_kinet, prepare_video,
-                           scene_class_names)
+                           inference_kinet, init_kinet, prepare_video)
 from kinet_mm.apis.checkpoint import CheckpointMismatchError
 from kinet_mm.apis.labels import LabelMapError
 from kinet_mm.compat import VideoReadError
@@ -42,8 +42,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('videos', nargs='+', help='one or more video files')
     parser.add_argument('--label-map', help='action names, one a line '
                         "(default: the config's dataset classes)")
-    parser.add_argument('--scene-label-map', help='scene names, one a line '
-                        "(default: from the config's scene teacher)")
+    parser.add_argument('--knowledge-label-map', nargs='+', action=DictAction,
+                        metavar='TASK=FILE', help='class names of a knowledge '
+                        'task, one a line, e.g. scene=places365.txt (default: '
+                        "from the task's teacher)")
     parser.add_argument('--out-dir', default='work_dirs/kinet_demo')
     parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available()
                         else 'cpu', help='e.g. cpu, cuda:0')
@@ -67,23 +69,25 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def write_video_outputs(result, out_dir: str, stem: str, names: dict,
+def write_video_outputs(result, out_dir: str, stem: str, tasks, names: dict,
                         tsn_cam, args) -> None:
     """Summary PNG, one PNG per input frame, the animation and result.json."""
     os.makedirs(osp.join(out_dir, 'frames'), exist_ok=True)
-    fig = summary_figure(result, names['action'], names['scene'], tsn_cam,
-                         max_frames=args.max_summary_frames, title=f'{stem}: ')
+    fig = summary_figure(result, names['action'], tasks, names['knowledge'],
+                         tsn_cam, max_frames=args.max_summary_frames,
+                         title=f'{stem}: ')
     fig.savefig(osp.join(out_dir, 'summary.png'), dpi=100)
     rendered = []
     for t in track_iter_progress(range(len(result.frames))):
-        fig = frame_figure(result, t, names['action'], names['scene'], tsn_cam)
+        fig = frame_figure(result, t, names['action'], tasks, names['knowledge'],
+                           tsn_cam)
         fig.savefig(osp.join(out_dir, 'frames', f'frame_{t:03d}.png'), dpi=100)
         rendered.append(figure_to_array(fig))
     write_animation(rendered, osp.join(out_dir, f'{stem}.{args.video_format}'),
                     fps=args.fps)
     with open(osp.join(out_dir, 'result.json'), 'w') as f:
-        json.dump(result_summary(result, names['action'], names['scene']), f,
-                  indent=1)
+        json.dump(result_summary(result, names['action'], tasks,
+                                 names['knowledge']), f, indent=1)
 
 
 def main() -> int:
@@ -94,13 +98,14 @@ def main() -> int:
                            args.cfg_options)
         tsn = init_kinet(args.tsn_config, args.tsn_checkpoint,
                          args.device) if args.tsn_config else None
-        cfg = model.cfg.model
+        tasks = getattr(model, 'distilling', {})
+        label_maps = args.knowledge_label_map or {}
         names = dict(
-            action=action_class_names(model.cfg, cfg.cls_head.num_classes,
+            action=action_class_names(model.cfg,
+                                      model.cfg.model.cls_head.num_classes,
                                       args.label_map),
-            scene=scene_class_names(model.cfg, cfg.scene_head.num_classes,
-                                    args.scene_label_map)
-            if cfg.get('scene_head') else None)
+            knowledge={name: task.class_names(label_maps.get(name))
+                       for name, task in tasks.items()})
     except (FileNotFoundError, CheckpointMismatchError, LabelMapError) as err:
         logger.error(str(err))
         return 1
@@ -124,7 +129,7 @@ def main() -> int:
             print(f'{name}: {score:.4f}')
         stem = osp.splitext(osp.basename(video))[0]
         out_dir = osp.join(args.out_dir, stem)
-        write_video_outputs(result, out_dir, stem, names, tsn_cam, args)
+        write_video_outputs(result, out_dir, stem, tasks, names, tsn_cam, args)
         logger.info(f'wrote {out_dir}/summary.png, frames/, '
                     f'{stem}.{args.video_format} and result.json')
     if failed:

@@ -1,50 +1,43 @@
 """Strip a trained KINet down to what inference needs (section 4.2).
 
-At inference the paper removes the human-parsing decoder and the scene
-classifier; the teachers are only needed for training as well. The auxiliary
-*branches* stay: CBI and AKG read their maps.
+At inference the paper removes the auxiliary heads (the human-parsing decoder
+and the scene classifier); the teachers are only needed for training as well.
+The auxiliary *branches* stay: CBI and AKG read their maps. Both are the one
+teacher-free switch, :func:`kinet_mm.models.knowledge.teacher_free`.
 """
 import copy
 from typing import Dict, Tuple
 
 from mmengine.config import Config
 
-#: Model config keys and state-dict prefixes that inference never uses.
-TRAIN_ONLY_MODEL_KEYS = ('human_head', 'scene_head', 'teachers',
-                         'pseudo_labeler', 'pseudo_label_source')
-TRAIN_ONLY_PREFIXES = ('aux_heads.', 'pseudo_labeler.')
+from .models.knowledge import teacher_free
+
+#: State-dict prefixes that inference never uses: every knowledge task's head
+#: and teacher (``aux_heads.`` and ``pseudo_labeler.`` are where checkpoints
+#: of kinet_mm < 0.3 kept them).
+TRAIN_ONLY_PREFIXES = ('knowledge.', 'aux_heads.', 'pseudo_labeler.')
+#: What a deployed config needs no more: nothing is trained.
+TRAIN_ONLY_KEYS = ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                   'param_scheduler', 'auto_scale_lr', 'resume', 'load_from')
 
 
 def without_teachers(model_cfg: Dict) -> Dict:
-    """A copy of a model config that builds no teacher, for inference.
-
-    KINet keeps its auxiliary heads (``predict_auxiliary`` shows what they
-    learned) but reads pseudo labels from the data, which inference never
-    asks for; other models are returned as they are.
-    """
-    model_cfg = copy.deepcopy(model_cfg)
-    if model_cfg.get('type') == 'KINet':
-        for key in ('teachers', 'pseudo_label_source'):
-            model_cfg.pop(key, None)
-        model_cfg['pseudo_labeler'] = dict(type='CachedPseudoLabeler')
-    return model_cfg
+    """A copy of a model config that builds no teacher but keeps the tasks'
+    heads (``predict_auxiliary`` shows what they learned), for inference:
+    ``teacher_free(model_cfg)``."""
+    return teacher_free(model_cfg)
 
 
 def deploy_config(cfg: Config) -> Config:
-    """A copy of ``cfg`` whose model has no auxiliary heads or teachers.
+    """A copy of ``cfg`` whose model builds no teacher and no auxiliary head
+    (``teacher_free(..., heads=False)``) and that holds no training parts.
 
-    Raises:
-        ValueError: If the config's model is not a ``KINet``.
+    Works for every recognizer: KINet, KINet3D, and models without knowledge
+    (TSN, I3D), which only lose the training parts.
     """
-    if cfg.model.get('type') != 'KINet':
-        raise ValueError(f'expected a KINet model config, got type='
-                         f'{cfg.model.get("type")!r}')
     deployed = copy.deepcopy(cfg)
-    for key in TRAIN_ONLY_MODEL_KEYS:
-        deployed.model.pop(key, None)
-    # Nothing is trained any more: no dataloader or schedule is needed to build it.
-    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
-                'param_scheduler', 'auto_scale_lr', 'resume', 'load_from'):
+    deployed.model = teacher_free(cfg.model, heads=False)
+    for key in TRAIN_ONLY_KEYS:
         deployed.pop(key, None)
     return deployed
 

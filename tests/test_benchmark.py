@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 from fixtures import REPO_ROOT, run_command
 from mmengine.analysis import FlopAnalyzer
-from fixtures.pseudo_labels import random_entry
+from fixtures.pseudo_labels import META, random_entry
 
 import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
 from kinet_mm.analysis import benchmark as bench
@@ -36,10 +36,10 @@ def tiny_kinet_config():
     model = cfg.model
     model.backbone.backbone.depth = 18
     model.cls_head.in_channels = 512
-    model.human_head.update(in_channels=512, channels=8)
-    model.scene_head.in_channels = 512
-    model.teachers = dict(human=dict(type='_TestBrightnessHumanTeacher'),
-                          scene=dict(type='_TestColorHistSceneTeacher'))
+    model.knowledge.human.head.update(in_channels=512, channels=8)
+    model.knowledge.human.teacher = dict(type='_TestBrightnessHumanTeacher')
+    model.knowledge.scene.head.in_channels = 512
+    model.knowledge.scene.teacher = dict(type='_TestColorHistSceneTeacher')
     model.test_cfg.num_segs = 5
     cfg.test_dataloader.dataset.pipeline[1].num_clips = 5
     return cfg
@@ -190,7 +190,7 @@ def test_render_report(results):
 
 def test_extraction_stats_come_from_the_cache(tmp_path):
     """(d) reads what the extractor recorded, not prose."""
-    cache = PseudoLabelCache.create(str(tmp_path), dict(teachers={}))
+    cache = PseudoLabelCache.create(str(tmp_path), META)
     for key, frames in (('a.mp4', 4), ('b.mp4', 6)):
         cache.write(key, random_entry(np.random.default_rng(frames),
                                       num_frames=frames, stride=1))
@@ -246,7 +246,7 @@ def test_complexity_table_decomposes_kinet_into_tsn_plus_branches(tmp_path):
                 + kinet_by['cbis'])
     assert kinet['gflops'] * 1e9 == pytest.approx(expected)
     assert tsn['gflops'] * 1e9 == pytest.approx(tsn_by[''])
-    aux = sum(p.numel() for p in kinet_model.aux_heads.parameters())
+    aux = sum(p.numel() for p in kinet_model.knowledge.parameters())
     all_params = sum(p.numel() for p in kinet_model.parameters())
     assert kinet['train_params'] * 1e6 == pytest.approx(all_params)
     assert kinet['deploy_params'] * 1e6 == pytest.approx(all_params - aux)

@@ -97,7 +97,7 @@ def test_dist_train_two_ranks_on_real_clips(real_clips, tmp_path):
     keys = list(checkpoint['state_dict'])
     assert any(key.startswith('backbone.') for key in keys)
     # Saved unwrapped (no DDP 'module.' prefix) and without the teachers.
-    assert not [k for k in keys if k.startswith('module.') or 'teachers.' in k]
+    assert not [k for k in keys if k.startswith('module.') or '.teacher.' in k]
 
 
 # -- 2. DDP gradients == single-process gradients -----------------------------
@@ -137,7 +137,7 @@ def build_student(weights: Optional[Path] = None) -> torch.nn.Module:
     cfg = Config.fromfile(REPO_ROOT / CONFIG).model
     cfg.backbone.backbone.norm_eval = True
     cfg.cls_head.dropout_ratio = 0
-    cfg.human_head.dropout_ratio = 0
+    cfg.knowledge.human.head.dropout_ratio = 0
     model = MODELS.build(cfg)
     if weights is None:
         model.init_weights()
@@ -194,7 +194,8 @@ def _ddp_worker(rank: int, port: int, batch: dict, weights: Path,
         local = rank_slice(batch, rank)
         # A second step raises if the first left a parameter without gradient.
         losses = [losses_of(ddp.train_step(local, recorder)) for _ in range(2)]
-        teachers = list(model.teachers.parameters())
+        teachers = [p for task in model.knowledge.values()
+                    for p in task.teacher.parameters()]
         torch.save(
             dict(
                 grads=recorder.history,

@@ -4,7 +4,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from kinet_mm.apis import markdown_table, run_table
+from kinet_mm.experiments import markdown_table, run_table
 from kinet_mm.features import SegmentFeatureCache, SegmentFeatures
 
 DIM = 8

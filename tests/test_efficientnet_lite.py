@@ -6,6 +6,7 @@ gradients, pretrained loading, partial BN) run on Lite0 through
 ``fixtures.backbones.FAMILIES``; MMPretrain's EfficientNet is tested here (its
 untrained maps vanish under frozen BN statistics, see ``test_mmpretrain_...``).
 """
+import copy
 import importlib
 import json
 
@@ -135,13 +136,23 @@ def test_mmpretrain_efficientnet_through_kinet_backbone():
 def test_lite_demo_configs_differ_only_by_kinet():
     kinet, tsn = Config.fromfile(KINET_LITE), Config.fromfile(TSN_LITE)
     for key in ('optim_wrapper', 'train_cfg', 'param_scheduler', 'randomness',
-                'log_processor',
-                'auto_scale_lr', 'val_dataloader', 'test_dataloader'):
+                'log_processor', 'auto_scale_lr'):
         assert kinet[key] == tsn[key], key
+    # The data too, but for the cached pseudo labels KINet loads (and then
+    # compares its student with, beside the accuracy).
+    for key in ('val_dataloader', 'test_dataloader'):
+        ours = copy.deepcopy(kinet[key])
+        ours.dataset.pipeline = [
+            dict(t, type='PackActionInputs') if t.type == 'PackKINetInputs'
+            else t for t in ours.dataset.pipeline if t.type != 'LoadPseudoLabels']
+        assert ours == tsn[key], key
+    assert kinet.val_evaluator == [tsn.val_evaluator,
+                                   dict(type='KnowledgeAgreementMetric')]
     assert kinet.model.backbone.backbone == tsn.model.backbone
     assert tsn.model.backbone.arch == 'lite2'  # not the scene teacher's Lite0
     assert kinet.model.data_preprocessor == tsn.model.data_preprocessor
-    assert kinet.model.teachers.scene.type == 'EfficientNetLiteSceneTeacher'
+    assert kinet.model.knowledge.scene.teacher.type == \
+        'EfficientNetLiteSceneTeacher'
 
 
 # Lite0 too: the same config with only the backbone's size changed.
@@ -163,8 +174,8 @@ def test_kinet_lite_config_trains_one_step_and_predicts(arch):
         sample = ActionDataSample().set_gt_label(torch.tensor([label]))
         sample.pseudo_human_mask = torch.randint(
             0, 2, (segs, size // 8, size // 8), dtype=torch.uint8)
-        sample.pseudo_scene_idx = torch.randint(0, 1000, (segs, 5))
-        sample.pseudo_scene_prob = torch.rand(segs, 5)
+        sample.pseudo_scene_topk_idx = torch.randint(0, 1000, (segs, 5))
+        sample.pseudo_scene_topk_prob = torch.rand(segs, 5)
         samples.append(sample)
     data = dict(inputs=[torch.randint(0, 256, (segs, 3, size, size),
                                       dtype=torch.uint8) for _ in samples],
@@ -202,8 +213,10 @@ def test_demo_report_puts_tsn_and_kinet_side_by_side(tmp_path):
         test = tmp_path / name / 'test' / '20261123_000100'
         test.mkdir(parents=True)
         top1, top5, mean1 = run['acc']
+        agreement = {'knowledge/human/iou': 0.42} if name == 'KINet' else {}
         test.joinpath('20261123_000100.json').write_text(json.dumps(
-            {'acc/top1': top1, 'acc/top5': top5, 'acc/mean1': mean1, 'time': 1.0}))
+            {'acc/top1': top1, 'acc/top5': top5, 'acc/mean1': mean1, 'time': 1.0,
+             **agreement}))
         metrics[name] = demo_report.read_test_metrics(str(test.parent))
         scalars[name] = demo_report.latest_scalars(str(tmp_path / name))
     text = demo_report.report_markdown(
@@ -213,6 +226,8 @@ def test_demo_report_puts_tsn_and_kinet_side_by_side(tmp_path):
     assert '| KINet | `kinet.py` | 0.5000 | 1.0000 | 0.4000 |' in text
     assert '| a.mp4 | x | y | x | ![](val_a.png) |' in text
     assert demo_report.PIPELINE_NOTE in text
+    assert '| model | human/iou |' in text and '| KINet | 0.420 |' in text
+    assert '| TSN |' not in text.split('human/iou')[1]  # no agreement: no row
     fig = demo_report.loss_figure(scalars)
     left, right = fig.axes
     assert [line.get_label() for line in left.get_lines()] == ['TSN', 'KINet']

@@ -11,7 +11,7 @@ from mmaction.registry import DATASETS, MODELS
 from mmengine.config import Config
 from mmengine.dataset import Compose
 
-from kinet_mm.datasets import flow_extraction
+from kinet_mm.extraction import flow as flow_extraction
 from kinet_mm.converters import convert_rgb_to_flow, cross_modality_weight
 from kinet_mm.utils.io import TMP_PREFIX
 

@@ -18,7 +18,7 @@ from mmengine.dataset import Compose
 from kinet_mm.apis import (CheckpointMismatchError, LabelMapError,
                            action_class_names, class_activation_maps,
                            default_target_layer, inference_kinet, init_kinet,
-                           prepare_video, read_label_map, scene_class_names)
+                           prepare_video, read_label_map)
 from kinet_mm.apis.gradcam import resolve_layer
 from kinet_mm.compat import VideoReadError
 from kinet_mm.deploy import deploy_config, deploy_state_dict
@@ -216,11 +216,13 @@ def test_label_maps(model, tmp_path):
     with pytest.raises(LabelMapError, match=r'labels9\.txt has 9 names .* 10 '
                        r'action classes \(model\.cls_head\.num_classes\)'):
         action_class_names(model.cfg, 10, str(short))
-    with pytest.raises(LabelMapError, match='scene label map'):
-        scene_class_names(model.cfg, 1000, str(good))
+    scene = model.knowledge['scene']
+    with pytest.raises(LabelMapError, match=r'scene label map .* 1000 scene '
+                       r'classes \(model\.knowledge\.scene\.head\.num_classes\)'):
+        scene.class_names(str(good))
     # Defaults: the config's dataset classes; the scene teacher's ImageNet names.
     assert action_class_names(model.cfg, 10)[5] == 'arm wrestling'
-    assert scene_class_names(model.cfg, 1000)[1] == 'goldfish'
+    assert scene.class_names()[1] == 'goldfish'
 
 
 def test_exported_model_has_no_auxiliary_fields(model, checkpoint, clip, tmp_path):

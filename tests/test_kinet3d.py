@@ -80,9 +80,9 @@ def test_inflation_reaches_trunk_branches_and_cbis_and_starts_from_2d(tmp_path):
 def test_config_trains_one_step_with_the_akg_over_positions():
     cfg = Config.fromfile(
         str(REPO_ROOT / 'configs' / 'kinet' / 'kinet3d_inception-v1_realclips-cpu.py'))
-    cfg.model.teachers = dict(human=dict(type='_TestBrightnessHumanTeacher'),
-                              scene=dict(type='_TestMeanColorSceneTeacher'))
-    cfg.model.scene_head.num_classes = 3
+    cfg.model.knowledge.human.teacher = dict(type='_TestBrightnessHumanTeacher')
+    cfg.model.knowledge.scene.teacher = dict(type='_TestMeanColorSceneTeacher')
+    cfg.model.knowledge.scene.head.num_classes = 3
     model = MODELS.build(cfg.model).train()  # (init_weights: tested above)
     inputs = [torch.randint(0, 256, (1, 3, 16, 32, 32), dtype=torch.uint8)
               for _ in range(2)]
@@ -107,7 +107,7 @@ def test_config_trains_one_step_with_the_akg_over_positions():
     assert {'loss_cls', 'loss_human', 'loss_scene'} <= set(losses)
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     student = [p for n, p in model.named_parameters()
-               if p.requires_grad and 'pseudo_labeler' not in n]
+               if p.requires_grad and '.teacher.' not in n]
     assert all(p.grad is not None for p in student)
     model.eval()
     with torch.no_grad():

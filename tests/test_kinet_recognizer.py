@@ -6,9 +6,11 @@ from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
 import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
+from fixtures.knowledge import human_task, knowledge, scene_task
 
 import kinet_mm  # noqa: F401
-from kinet_mm.pseudo_labels.fields import SCENE_IDX, SCENE_PROB
+
+SCENE_IDX, SCENE_PROB = 'pseudo_scene_topk_idx', 'pseudo_scene_topk_prob'
 
 NUM_CLASSES, SEGS, SIZE = 4, 3, 64
 
@@ -21,15 +23,7 @@ def model_cfg(**overrides):
             backbone=dict(type='ResNet', depth=18, pretrained=None)),
         cls_head=dict(type='AKGHead', num_classes=NUM_CLASSES, in_channels=512,
                       average_clips='prob'),
-        human_head=dict(type='FCNHead',
-        _scope_='mmseg', in_channels=512, channels=16,
-                        num_convs=1, concat_input=False, num_classes=2,
-                        in_index=-1),
-        scene_head=dict(type='LinearClsHead',
-        _scope_='mmpretrain', num_classes=3,
-                        in_channels=512),
-        teachers=dict(human=dict(type='_TestBrightnessHumanTeacher'),
-                      scene=dict(type='_TestMeanColorSceneTeacher')),
+        knowledge=knowledge(512),
         data_preprocessor=dict(type='ActionDataPreprocessor',
                                mean=[123.675, 116.28, 103.53],
                                std=[58.395, 57.12, 57.375], format_shape='NCHW'))
@@ -65,19 +59,19 @@ def test_loss_terms_are_logged_separately_and_weighted():
     gray = frames.mean(dim=1)
     mask = (gray > gray.mean(dim=(1, 2), keepdim=True)).float()
     mask = F.interpolate(mask[:, None], size=(SIZE // 8, SIZE // 8))[:, 0].long()
-    logits = model.aux_heads['human']([feats[1]])
+    logits = model.knowledge['human'].head([feats[1]])
     logits = F.interpolate(logits, size=mask.shape[-2:], mode='bilinear')
     human = F.cross_entropy(logits, mask)
     scene_label = frames.mean(dim=(2, 3)).argmax(dim=1)
-    scene = F.cross_entropy(model.aux_heads['scene']((feats[2].mean((2, 3)), )),
+    scene = F.cross_entropy(model.knowledge['scene'].head((feats[2].mean((2, 3)), )),
                             scene_label)
     torch.testing.assert_close(losses['loss_human'], 0.01 * human)
     torch.testing.assert_close(losses['loss_scene'], 0.01 * scene)
 
 
 def test_loss_weights_come_from_config():
-    model = build(loss_human=dict(type='CrossEntropyLoss', loss_weight=0.5),
-                  loss_scene=dict(type='CrossEntropyLoss', loss_weight=0.0))
+    model = build(knowledge=knowledge(512, human=human_task(512, loss_weight=0.5),
+                                      scene=scene_task(512, loss_weight=0.0)))
     data = model.data_preprocessor(batch(), training=True)
     base = build()
     base.load_state_dict(model.state_dict())
@@ -90,14 +84,15 @@ def test_loss_weights_come_from_config():
 def test_teachers_get_no_gradient_and_stay_in_eval_mode():
     model = build()
     model.train()
-    teacher = model.teachers['human']
+    teacher = model.knowledge['human'].teacher
     assert not teacher.training and not teacher.norm.training
     stats = teacher.norm.running_mean.clone()
     data = model.data_preprocessor(batch(), training=True)
     losses = model(**data, mode='loss')
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     assert all(p.grad is None and not p.requires_grad
-               for p in model.teachers.parameters())
+               for task in model.knowledge.values()
+               for p in task.teacher.parameters())
     torch.testing.assert_close(teacher.norm.running_mean, stats)
     assert model.backbone.aux_branches['human'].res4[0].conv1.conv.weight.grad \
         is not None
@@ -106,7 +101,9 @@ def test_teachers_get_no_gradient_and_stay_in_eval_mode():
 def test_predict_never_runs_aux_heads_or_teachers():
     model = build().eval()
     called = []
-    for name, module in [*model.aux_heads.items(), *model.teachers.items()]:
+    for name, module in [(f'{name}.{part}', getattr(task, part))
+                         for name, task in model.knowledge.items()
+                         for part in ('head', 'teacher')]:
         module.register_forward_hook(lambda *args, name=name: called.append(name))
     data = model.data_preprocessor(batch(), training=False)
     with torch.no_grad():
@@ -116,14 +113,14 @@ def test_predict_never_runs_aux_heads_or_teachers():
 
 
 def test_cached_pseudo_labels_are_used_without_teachers():
-    model = build(pseudo_labeler=dict(type='CachedPseudoLabeler',
-                                      scene_target='soft'))
+    model = build(pseudo_label_source='cache',
+                  knowledge=knowledge(512, scene=scene_task(512, target='soft')))
     raw = batch()
     for sample in raw['data_samples']:
         sample.pseudo_human_mask = torch.ones(SEGS, SIZE // 8, SIZE // 8,
                                               dtype=torch.uint8)
-        sample.pseudo_scene_idx = torch.tensor([[2, 0]] * SEGS)
-        sample.pseudo_scene_prob = torch.tensor([[0.6, 0.2]] * SEGS)
+        sample.pseudo_scene_topk_idx = torch.tensor([[2, 0]] * SEGS)
+        sample.pseudo_scene_topk_prob = torch.tensor([[0.6, 0.2]] * SEGS)
     data = model.data_preprocessor(raw, training=True)
     targets = model.pseudo_labels(data['inputs'], data['data_samples'])
     assert targets['human'].shape == (2 * SEGS, SIZE // 8, SIZE // 8)
@@ -133,20 +130,32 @@ def test_cached_pseudo_labels_are_used_without_teachers():
 
 
 def test_missing_pseudo_labels_name_the_fix():
-    with pytest.raises(ValueError, match='need a teacher for each auxiliary head'):
-        build(teachers=dict(human=dict(type='_TestBrightnessHumanTeacher')))
+    with pytest.raises(ValueError, match="teacher for knowledge task 'scene'"):
+        build(knowledge=knowledge(512, scene=scene_task(512, teacher=None)))
     model = build(pseudo_label_source='cache')
-    assert len(model.teachers) == 0
+    assert all(task.teacher is None for task in model.knowledge.values())
     data = model.data_preprocessor(batch(), training=True)
     with pytest.raises(KeyError, match='LoadPseudoLabels'):
         model(**data, mode='loss')
 
 
-def test_aux_head_without_branch_is_rejected():
-    backbone = dict(type='KINetBackbone', aux_branches=('scene', ), cbi_positions=(),
-                    backbone=dict(type='ResNet', depth=18, pretrained=None))
-    with pytest.raises(ValueError, match="human_head needs a 'human' branch"):
+def test_branches_and_nodes_are_derived_from_the_tasks():
+    """One task dict decides the backbone's branches, the CBI inputs and the
+    AKG's node groups; contradicting them by hand names the fix."""
+    model = build(knowledge=knowledge(512, human=None))
+    assert model.backbone.branch_names == ('action', 'scene')
+    assert all(cbi.num_aux == 1 for cbi in model.backbone.cbis.values())
+    assert model.cls_head.num_branches == 2
+    data = model.data_preprocessor(batch(), training=True)
+    assert set(model(**data, mode='loss')) >= {'loss_cls', 'loss_scene'}
+    backbone = dict(model_cfg()['backbone'], aux_branches=('scene', ))
+    with pytest.raises(ValueError, match='derived from model.knowledge'):
         build(backbone=backbone)
+    with pytest.raises(ValueError, match='num_branches=3 but the model has 2'):
+        build(knowledge=knowledge(512, human=None),
+              cls_head=dict(model_cfg()['cls_head'], num_branches=3))
+    with pytest.raises(ValueError, match="no longer takes \\['human_head'\\]"):
+        build(human_head=dict(type='FCNHead'))
 
 
 def test_test_protocol_runs_backbone_once_per_frame():
@@ -174,7 +183,7 @@ def test_init_weights_reaches_modules_inside_containers():
         fuse = cbi.fuse.weight[:, :, 0, 0]
         assert torch.equal(fuse[:, :channels], torch.eye(channels))
         assert not fuse[:, channels:].any()
-    assert not model.aux_heads['scene'].fc.bias.any()  # MMPretrain's Normal init
+    assert not model.knowledge['scene'].head.fc.bias.any()  # MMPretrain's Normal init
 
 
 def test_an_input_shorter_than_a_test_view_is_one_view():
@@ -218,15 +227,14 @@ def test_teacher_weights_stay_out_of_checkpoints(fixed):
 
 def test_online_and_cached_soft_targets_are_the_same():
     """'soft' = the teacher's top-k renormalised, whichever labeler gives it."""
-    labeler = dict(scene_target='soft', scene_topk=2)
-    online = build(pseudo_labeler=dict(type='OnlinePseudoLabeler', **labeler))
+    tasks = knowledge(512, scene=scene_task(512, target='soft', topk=2))
+    online = build(knowledge=tasks)
     data = online.data_preprocessor(batch(), training=True)
     frames = online.rgb_frames(data['inputs'])
-    probs = online.teachers['scene'](frames)  # (6, 3), mean-colour softmax
+    probs = online.knowledge['scene'].teacher(frames)  # (6, 3), mean-colour softmax
     online_targets = online.pseudo_labels(data['inputs'], data['data_samples'])
 
-    cached = build(pseudo_labeler=dict(type='CachedPseudoLabeler',
-                                       scene_target='soft'))
+    cached = build(knowledge=tasks, pseudo_label_source='cache')
     top = probs.topk(2, dim=1)
     for i, sample in enumerate(data['data_samples']):
         rows = slice(i * SEGS, (i + 1) * SEGS)

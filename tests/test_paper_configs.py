@@ -14,6 +14,7 @@ from mmengine.config import Config
 
 import kinet_mm  # noqa: F401
 from kinet_mm.analysis.inputs import synthetic_pseudo_labels
+from kinet_mm.models.knowledge import teacher_free
 from kinet_mm.models.teachers import BaseTeacher
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs' / 'kinet'
@@ -52,18 +53,19 @@ def test_config_builds_and_trains_one_step(path):
     offline(cfg.model)
     builds_teachers = 'fixed' in path.stem or 'ablations' not in str(path)
     if not builds_teachers:
-        cfg.model.pseudo_label_source = 'cache'
+        cfg.model = teacher_free(cfg.model)
     model = MODELS.build(cfg.model)
     model.train()
     inputs = [torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8)]
     samples = [synthetic_pseudo_labels(
-        ActionDataSample().set_gt_label(torch.tensor([7])), num_frames=3,
-        mask_size=(8, 8), num_scene_classes=365)]
+        ActionDataSample().set_gt_label(torch.tensor([7])), model.knowledge,
+        num_frames=3, size=(64, 64))]
     data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
     losses = model(**data, mode='loss')
     expected = {'loss_cls'}
-    expected |= {f'loss_{name}' for name in ('human', 'scene')
-                 if cfg.model.get(f'{name}_head')}
+    expected |= {f'loss_{name}' for name, task in
+                 (cfg.model.get('knowledge') or {}).items()
+                 if task and task.get('head')}
     assert expected <= set(losses)
     total = sum(v for k, v in losses.items() if k.startswith('loss'))
     total.backward()

@@ -10,6 +10,7 @@ from mmengine.optim import OptimWrapper
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
+from fixtures.knowledge import human_task
 from kinet_mm.models.backbones import KINetBackbone
 
 #: The trunk's first BatchNorm of each family (the one partial BN trains).
@@ -29,10 +30,9 @@ def build_kinet(family):
     model = MODELS.build(dict(
         type='KINet', backbone=backbone,
         cls_head=dict(type='AKGHead', num_classes=5, in_channels=feat_dim),
-        human_head=dict(type='FCNHead', _scope_='mmseg', in_channels=feat_dim,
-                        channels=4, num_convs=1, concat_input=False,
-                        num_classes=2, norm_cfg=dict(type='BN')),
-        teachers=dict(human=dict(type='_TestBrightnessHumanTeacher')),
+        knowledge=dict(
+            human=human_task(feat_dim, channels=4),
+            scene=dict(type='SceneKnowledge')),  # a branch without a head
         data_preprocessor=dict(type='ActionDataPreprocessor',
                                mean=[123.675, 116.28, 103.53],
                                std=[58.395, 57.12, 57.375],
@@ -70,7 +70,7 @@ def test_a_training_step_moves_only_the_trunks_first_norm(family):
     # branches and the CBIs; they stay in eval mode without gradients.
     for part in ('backbone.net.', 'backbone.aux_branches.human.',
                  'backbone.aux_branches.scene.', 'backbone.cbis.',
-                 'aux_heads.human.'):
+                 'knowledge.human.head.'):
         frozen = [m for name, m in norms.items()
                   if name.startswith(part) and name != STEM_NORM[family]]
         assert frozen, part

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 import torch
 from fixtures import VIDEOS, run_command
-from fixtures.pseudo_labels import random_entry
+from fixtures.knowledge import human_task, scene_task
+from fixtures.pseudo_labels import META, random_entry
 from fixtures.teachers import BrightnessHumanTeacher, ColorHistSceneTeacher
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform, Compose
@@ -25,7 +26,7 @@ from mmengine.config import Config
 from kinet_mm.pseudo_labels import (CorruptEntryError, ExtractionSettings,
                                     FrameOutOfRangeError, LoadPseudoLabels,
                                     PseudoLabelCache, PseudoLabelEntry)
-from kinet_mm.pseudo_labels.cache import downsample_masks, mask_size
+from kinet_mm.models.knowledge.human_parsing import downsample_masks, mask_size
 from kinet_mm.pseudo_labels.extractor import (extract_to_cache,
                                               resize_short_side)
 from kinet_mm.utils.dist import init_launcher
@@ -60,11 +61,8 @@ class CoordinateFrames(BaseTransform):
 # Helpers
 # ----------------------------------------------------------------------------
 
-META = dict(
-    teachers=dict(
-        human=dict(type='Human', label_space='lip20->human'),
-        scene=dict(type='Scene', label_space='places365', num_classes=365)),
-    stride=2, topk=3, mask_short_side=64, teacher_short_side=224)
+MASK, SCENE_IDX, SCENE_PROB = ('pseudo_human_mask', 'pseudo_scene_topk_idx',
+                                'pseudo_scene_topk_prob')
 
 
 def video_info(name):
@@ -114,9 +112,9 @@ def test_roundtrip_bitpacked_and_nearest_frame(tmp_path):
 
     back = PseudoLabelCache(str(tmp_path)).read('class a/clip%1.mp4')
     np.testing.assert_array_equal(back.frame_inds, [0, 2, 4, 6, 8])
-    np.testing.assert_array_equal(back.human_mask, entry.human_mask)  # 91 bits
-    np.testing.assert_array_equal(back.scene_topk_idx, entry.scene_topk_idx)
-    np.testing.assert_allclose(back.scene_topk_prob, entry.scene_topk_prob,
+    np.testing.assert_array_equal(back.labels[MASK], entry.labels[MASK])  # 91 bits
+    np.testing.assert_array_equal(back.labels[SCENE_IDX], entry.labels[SCENE_IDX])
+    np.testing.assert_allclose(back.labels[SCENE_PROB], entry.labels[SCENE_PROB],
                                atol=1e-3)
     assert back.num_frames == 9 and back.frame_shape == (70, 130)
 
@@ -129,13 +127,12 @@ def test_roundtrip_bitpacked_and_nearest_frame(tmp_path):
     results = LoadPseudoLabels(str(tmp_path))(dict(
         filename='/anywhere/class a/clip%1.mp4', frame_inds=np.array([3, 8]),
         img_shape=(56, 104)))
-    np.testing.assert_array_equal(results['pseudo_human_mask'],
-                                  entry.human_mask[[1, 4]])
-    assert results['pseudo_human_mask'].dtype == np.uint8
-    np.testing.assert_array_equal(results['pseudo_scene_idx'],
-                                  entry.scene_topk_idx[[1, 4]])
-    assert results['pseudo_scene_idx'].dtype == np.int64
-    assert results['pseudo_scene_prob'].dtype == np.float32
+    np.testing.assert_array_equal(results[MASK], entry.labels[MASK][[1, 4]])
+    assert results[MASK].dtype == np.uint8
+    np.testing.assert_array_equal(results[SCENE_IDX],
+                                  entry.labels[SCENE_IDX][[1, 4]])
+    assert results[SCENE_IDX].dtype == np.int64
+    assert results[SCENE_PROB].dtype == np.float32
 
 
 # ----------------------------------------------------------------------------
@@ -169,8 +166,8 @@ def test_interrupted_write_leaves_no_entry(tmp_path, monkeypatch):
     umask = os.umask(0)
     os.umask(umask)  # readable like any file, not mkstemp's 0600
     assert os.stat(tmp_path / 'v.mp4.npz').st_mode & 0o777 == 0o666 & ~umask
-    np.testing.assert_array_equal(cache.read('v.mp4').human_mask,
-                                  entry.human_mask)
+    np.testing.assert_array_equal(cache.read('v.mp4').labels[MASK],
+                                  entry.labels[MASK])
 
 
 # ----------------------------------------------------------------------------
@@ -194,23 +191,28 @@ def test_errors_name_video_frame_and_file(tmp_path):
         PseudoLabelCache(str(tmp_path / 'nowhere'))
 
     # Another teacher / label space / class count.
-    expected = dict(teachers=dict(scene=dict(label_space='imagenet1k',
-                                             num_classes=1000)))
+    expected = dict(knowledge=dict(scene=dict(teacher=dict(
+        label_space='imagenet1k', num_classes=1000))))
     with pytest.raises(ValueError, match=r"label_space: the config 'imagenet1k' "
                        r"vs cache 'places365'.*num_classes: the config 1000 vs "
                        r'cache 365'):
         LoadPseudoLabels(root, expected=expected)
-    LoadPseudoLabels(root, expected=dict(topk=3, teachers=dict(
-        human=dict(label_space='lip20->human'))))  # matching: fine
-    other = dict(META, teachers=dict(META['teachers'],
-                                     human=dict(type='Other', label_space='lip')))
-    with pytest.raises(ValueError, match=r"teachers\.human\.type: this run "
-                       r"'Other' vs cache 'Human'"):
-        PseudoLabelCache.create(root, other)
-    fewer = dict(META, teachers=dict(META['teachers'], human=dict(type='Human')))
-    with pytest.raises(ValueError, match=r"teachers\.human\.label_space: this "
-                       r"run '<missing>' vs cache 'lip20->human'"):
-        PseudoLabelCache.create(root, fewer)
+    LoadPseudoLabels(root, expected=dict(knowledge=dict(
+        scene=dict(topk=3),
+        human=dict(teacher=dict(label_space='lip20->human')))))  # matching: fine
+
+    def with_human_teacher(**teacher):
+        human = dict(META['knowledge']['human'], teacher=teacher)
+        return dict(META, knowledge=dict(META['knowledge'], human=human))
+
+    with pytest.raises(ValueError, match=r"knowledge\.human\.teacher\.type: "
+                       r"this run 'Other' vs cache 'Human'"):
+        PseudoLabelCache.create(root, with_human_teacher(type='Other',
+                                                         label_space='lip'))
+    with pytest.raises(ValueError, match=r"knowledge\.human\.teacher\."
+                       r"label_space: this run '<missing>' vs cache "
+                       r"'lip20->human'"):
+        PseudoLabelCache.create(root, with_human_teacher(type='Human'))
 
     # Frame beyond the video's frames (0..8).
     with pytest.raises(FrameOutOfRangeError,
@@ -252,11 +254,14 @@ def test_masks_follow_crop_resize_flip_exactly(tmp_path, real_clips):
     num_frames, frame_shape = video_info(CLIP_A)  # 432x240: not square
     h_m, w_m = mask_size(frame_shape, 64)
     stored = np.random.default_rng(4).random((num_frames, h_m, w_m)) > 0.5
-    cache = PseudoLabelCache.create(str(tmp_path), META)
+    meta = dict(META, knowledge=dict(META['knowledge'], human=dict(
+        META['knowledge']['human'], cache_short_side=64)))
+    cache = PseudoLabelCache.create(str(tmp_path), meta)
     cache.write(CLIP_A, PseudoLabelEntry(
-        frame_inds=np.arange(num_frames), human_mask=stored,
-        scene_topk_idx=np.tile(np.arange(num_frames)[:, None], (1, 3)),
-        scene_topk_prob=np.full((num_frames, 3), 0.25),
+        frame_inds=np.arange(num_frames), labels={
+            MASK: stored,
+            SCENE_IDX: np.tile(np.arange(num_frames)[:, None], (1, 3)),
+            SCENE_PROB: np.full((num_frames, 3), 0.25)},
         num_frames=num_frames, frame_shape=frame_shape))
 
     flips = set()
@@ -274,7 +279,7 @@ def test_masks_follow_crop_resize_flip_exactly(tmp_path, real_clips):
         centre = (centre[..., 3::8] + centre[..., 4::8]) / 2
         rows = np.floor(centre[:, 1] / frame_shape[0] * h_m).astype(int)
         cols = np.floor(centre[:, 0] / frame_shape[1] * w_m).astype(int)
-        frames = sample.pseudo_scene_idx[:, 0].numpy()[:, None, None]
+        frames = sample.pseudo_scene_topk_idx[:, 0].numpy()[:, None, None]
         expected = stored[frames, np.clip(rows, 0, h_m - 1),
                           np.clip(cols, 0, w_m - 1)]
         assert (mask == expected).mean() >= 0.995, seed
@@ -314,7 +319,7 @@ def test_cached_mask_matches_teacher_on_augmented_frames(tmp_path, real_clips):
     """
     teacher = BrightnessHumanTeacher(**BRIGHTNESS)
     extract_to_cache(_write_config(tmp_path, [CLIP_MP4]), str(tmp_path / 'cache'),
-                     ExtractionSettings(topk=3))
+                     ExtractionSettings())
 
     inter = union = 0
     for seed, flip_ratio in [(0, 0.5), (1, 1.0), (2, 0.5), (3, 0.5), (4, 0.5)]:
@@ -345,11 +350,14 @@ def _write_config(tmp_path, clips, **teacher):
     ann = tmp_path / 'ann.txt'
     ann.write_text(''.join(f'{c} 0\n' for c in clips))
     human = dict(BRIGHTNESS, type='_TestBrightnessHumanTeacher', **teacher)
+    knowledge = dict(
+        human=human_task(8, teacher=human),
+        scene=scene_task(8, num_classes=8, topk=3,
+                         teacher=dict(type='_TestColorHistSceneTeacher')))
     cfg = tmp_path / 'kinet_test_cfg.py'
     cfg.write_text(
         "custom_imports = dict(imports=['fixtures.teachers'])\n"
-        f'model = dict(type="KINet", teachers=dict(human={human!r},\n'
-        '    scene=dict(type="_TestColorHistSceneTeacher")))\n'
+        f'model = dict(type="KINet", knowledge={knowledge!r})\n'
         'train_dataloader = dict(dataset=dict(\n'
         f'    type="VideoDataset", ann_file={str(ann)!r},\n'
         f'    data_prefix=dict(video={VIDEOS!r}), pipeline=[]))\n')
@@ -359,12 +367,13 @@ def _write_config(tmp_path, clips, **teacher):
 def test_extractor_resumes_and_matches_teachers(tmp_path, real_clips):
     out = str(tmp_path / 'cache')
     cfg = _write_config(tmp_path, [CLIP_A, CLIP_B])
-    settings = ExtractionSettings(stride=2, topk=3)
+    settings = ExtractionSettings(stride=2)
     totals = extract_to_cache(cfg, out, settings)
 
-    cache = PseudoLabelCache(out, expected=dict(stride=2, topk=3, teachers=dict(
-        human=dict(label_space='test-brightness', threshold=100.),
-        scene=dict(label_space='test-color-hist', num_classes=8))))
+    cache = PseudoLabelCache(out, expected=dict(stride=2, knowledge=dict(
+        human=dict(teacher=dict(label_space='test-brightness', threshold=100.)),
+        scene=dict(topk=3, teacher=dict(label_space='test-color-hist',
+                                        num_classes=8)))))
     assert sorted(cache.keys()) == sorted([CLIP_A, CLIP_B])
 
     # Stored values are the teachers' outputs on the 224-short-side frames.
@@ -372,7 +381,7 @@ def test_extractor_resumes_and_matches_teachers(tmp_path, real_clips):
     num_frames, frame_shape = video_info(CLIP_A)
     entry = cache.read(CLIP_A)
     np.testing.assert_array_equal(entry.frame_inds, np.arange(0, num_frames, 2))
-    assert entry.human_mask.shape[1:] == mask_size(frame_shape, 64) == (64, 115)
+    assert entry.labels[MASK].shape[1:] == mask_size(frame_shape, 64) == (64, 115)
     # Frame 24: decord's seeking get_batch([0, 2, ..., 30]) returns another
     # frame there on this AVI; reading frames 0..24 in order is exact.
     reader = decord.VideoReader(osp.join(VIDEOS, CLIP_A), num_threads=1)
@@ -380,12 +389,12 @@ def test_extractor_resumes_and_matches_teachers(tmp_path, real_clips):
     batch = torch.from_numpy(resize_short_side(frame, 224))
     batch = batch.permute(0, 3, 1, 2).float()
     np.testing.assert_array_equal(
-        entry.human_mask[12],
+        entry.labels[MASK][12],
         downsample_masks(BrightnessHumanTeacher(**BRIGHTNESS)(batch),
                          (64, 115))[0])
     top = ColorHistSceneTeacher()(batch)[0].topk(3)
-    np.testing.assert_array_equal(entry.scene_topk_idx[12], top.indices)
-    assert 0.05 < entry.human_mask.mean() < 0.95  # a real, non-trivial mask
+    np.testing.assert_array_equal(entry.labels[SCENE_IDX][12], top.indices)
+    assert 0.05 < entry.labels[MASK].mean() < 0.95  # a real, non-trivial mask
 
     # The run's statistics, for the benchmark: every stored frame counted.
     stats = json.load(open(osp.join(out, 'extraction_stats.json')))
@@ -402,11 +411,12 @@ def test_extractor_resumes_and_matches_teachers(tmp_path, real_clips):
     assert os.stat(path_b).st_mtime_ns == mtime_b
 
     # Another teacher setting must not write into this cache.
-    with pytest.raises(ValueError, match=r'teachers\.human\.threshold'):
+    with pytest.raises(ValueError,
+                       match=r'knowledge\.human\.teacher\.threshold'):
         extract_to_cache(_write_config(tmp_path, [CLIP_A], threshold=50.), out,
                          settings)
     meta = json.load(open(osp.join(out, 'meta.json')))
-    assert meta['teachers']['human']['threshold'] == 100.
+    assert meta['knowledge']['human']['teacher']['threshold'] == 100.
 
 
 def test_extract_tool_skips_undecodable_video_and_fails(tmp_path, real_clips):
@@ -459,8 +469,8 @@ def test_pack_checks_alignment_and_packs_plain_samples(tmp_path):
         label=1))
     pack = TRANSFORMS.build(dict(type='PackKINetInputs'))
     sample = pack(dict(results))['data_samples']
-    assert sample.pseudo_scene_prob.dtype == torch.float32
-    assert sample.pseudo_scene_idx.shape == (2, 3)
+    assert sample.pseudo_scene_topk_prob.dtype == torch.float32
+    assert sample.pseudo_scene_topk_idx.shape == (2, 3)
 
     # A resize after LoadPseudoLabels would misalign the mask: refused.
     with pytest.raises(ValueError, match='after every crop/resize/flip'):

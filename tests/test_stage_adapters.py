@@ -20,6 +20,7 @@ from mmengine.optim import build_optim_wrapper
 
 import kinet_mm  # noqa: F401
 from kinet_mm.analysis.inputs import synthetic_pseudo_labels
+from kinet_mm.models.knowledge import teacher_free
 from kinet_mm.models.backbones import KINetBackbone, stage_adapter_for
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
@@ -157,8 +158,7 @@ def one_step_and_predict(config, size, **backbone):
     the config's optimizer (its gradient clipping keeps the step sane on a
     1x1 final map) on a 3-segment clip and predict it."""
     cfg = Config.fromfile(str(CONFIGS / config))
-    if cfg.model.get('teachers'):
-        cfg.model.pseudo_label_source = 'cache'
+    cfg.model = teacher_free(cfg.model)
     cfg.model.backbone.update(backbone)
     cfg.model.test_cfg = dict(num_segs=3, window_size=3)
     torch.manual_seed(0)
@@ -166,10 +166,8 @@ def one_step_and_predict(config, size, **backbone):
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     sample = ActionDataSample().set_gt_label(torch.tensor([7]))
-    if cfg.model.get('human_head'):
-        sample = synthetic_pseudo_labels(sample, num_frames=3,
-                                         mask_size=(8, 8),
-                                         num_scene_classes=365)
+    sample = synthetic_pseudo_labels(sample, model.knowledge, num_frames=3,
+                                     size=(size, size))
     frames = [torch.randint(0, 256, (3, 3, size, size), dtype=torch.uint8)]
     data = model.data_preprocessor(
         dict(inputs=frames, data_samples=[sample]), True)
@@ -185,7 +183,7 @@ def one_step_and_predict(config, size, **backbone):
     parts = [blocks[stages[0]][0], blocks[stages[-1]][-1],
              *model.backbone.aux_branches.values(),
              *model.backbone.cbis.values(), model.cls_head,
-             *model.aux_heads.values()]
+             *[task.head for task in model.knowledge.values()]]
     watched = [[p for p in part.parameters() if p.requires_grad][-1]
                for part in parts]
     before = [p.detach().clone() for p in watched]
@@ -243,16 +241,19 @@ def test_tsn_and_kinet_configs_differ_only_by_kinet(backbone):
     for key in kinet.keys() - {'model'}:
         assert tsn[key] == kinet[key], key
     assert tsn.model.backbone.backbone == kinet.model.backbone.backbone
-    assert tsn.model.backbone.aux_branches == ()
+    assert tsn.model.knowledge == {}  # hence no auxiliary branch, head, teacher
     assert tsn.model.cls_head.type == 'TSNHead'
     assert tsn.model.cls_head.in_channels == kinet.model.cls_head.in_channels
-    assert not (tsn.model.human_head or tsn.model.scene_head
-                or tsn.model.teachers)
     # And KINet on this backbone is KINet-R50 but for the backbone's parts
     # (BN-Inception's Caffe weights also want their own input normalisation).
-    for key in kinet.model.keys() - {'backbone', 'cls_head', 'human_head',
-                                     'scene_head', 'data_preprocessor'}:
+    for key in kinet.model.keys() - {'backbone', 'cls_head', 'knowledge',
+                                     'data_preprocessor'}:
         assert kinet.model[key] == resnet.model[key], key
+    for name, task in kinet.model.knowledge.items():
+        r50_task = resnet.model.knowledge[name]
+        assert task.head.in_channels == kinet.model.cls_head.in_channels
+        assert {k: v for k, v in task.items() if k != 'head'} == \
+            {k: v for k, v in r50_task.items() if k != 'head'}
     ours, r50 = ({k: v for k, v in cfg.model.data_preprocessor.items()
                   if k not in ('mean', 'std')} for cfg in (kinet, resnet))
     assert ours == r50

@@ -536,9 +536,9 @@ def test_paper_config_trains_one_step_with_converted_teachers(
         'configs/kinet/'
         'kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_kinetics400-rgb.py')
     cfg.model.backbone.backbone.pretrained = None  # no download
-    cfg.model.teachers.human.checkpoint = str(human)
-    cfg.model.teachers.scene.update(checkpoint=str(scene),
-                                    cfg_options=narrow(8))
+    cfg.model.knowledge.human.teacher.checkpoint = str(human)
+    cfg.model.knowledge.scene.teacher.update(checkpoint=str(scene),
+                                             cfg_options=narrow(8))
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(cfg.model)
     model.train()
@@ -551,6 +551,7 @@ def test_paper_config_trains_one_step_with_converted_teachers(
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     # The teachers hold the converted weights, untouched by the step.
     converted = torch.load(human, weights_only=True)['state_dict']
-    segmentor = model.teachers.human.segmentor.state_dict()
+    segmentor = model.knowledge.human.teacher.segmentor.state_dict()
     assert all(torch.equal(segmentor[k], v) for k, v in converted.items())
-    assert not any(p.requires_grad for p in model.teachers.parameters())
+    assert not any(p.requires_grad for task in model.knowledge.values()
+                   for p in task.teacher.parameters())

@@ -6,7 +6,7 @@ from fixtures import REPO_ROOT, SHARED
 from fixtures.checkpoints import save_random_checkpoint
 from mmengine import dump
 
-from kinet_mm.apis import dump_test_scores, split_table
+from kinet_mm.experiments import dump_test_scores, split_table
 from kinet_mm.datasets.ucf101 import build_realclip_proxy
 
 UCF101 = REPO_ROOT / 'configs' / 'kinet' / 'ucf101'

@@ -108,7 +108,7 @@ def test_rgb_split_configs_are_the_transfer_recipe_on_each_split():
         assert 'kinetics400-rgb/epoch_70.pth' in cfg.load_from
         assert cfg.train_cfg.max_epochs == 80
         # Kept from Kinetics: AKG, auxiliary heads, the test protocol.
-        for key in ('human_head', 'scene_head', 'teachers', 'test_cfg'):
+        for key in ('knowledge', 'test_cfg'):
             assert cfg.model[key] == kinetics.model[key], key
         assert cfg.test_pipeline == kinetics.test_pipeline
         assert cfg.model.cls_head.relation == kinetics.model.cls_head.relation

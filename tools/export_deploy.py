@@ -1,4 +1,4 @@
-"""Export a trained KINet for inference: no human decoder, scene classifier or teachers.
+"""Export a trained KINet for inference: no auxiliary head or teacher.
 
 Example::
 

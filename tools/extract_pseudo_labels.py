@@ -8,7 +8,9 @@ Usage::
     srun -p PARTITION -n 8 python tools/extract_pseudo_labels.py CONFIG \
         --out CACHE --launcher slurm --device cuda
 
-The teachers are ``model.teachers.human`` and ``.scene`` of the config; the
+The teachers are those of the config's knowledge tasks
+(``model.knowledge.<task>.teacher``), and what each task stores is its own
+setting (e.g. ``--cfg-options model.knowledge.human.cache_short_side=96``); the
 videos are those of the train / val / all dataloaders' datasets (``--split``)
 or of ``--ann-file``. Resumable: a rerun skips every video whose entry reads
 back completely, and entries are written atomically. A video that cannot be
@@ -25,7 +27,7 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
-from kinet_mm.datasets.videos import SPLITS
+from kinet_mm.extraction import SPLITS
 from kinet_mm.pseudo_labels.extractor import (ExtractionSettings,
                                               extract_to_cache)
 from kinet_mm.utils.dist import init_launcher
@@ -35,7 +37,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     defaults = ExtractionSettings()
     parser = argparse.ArgumentParser(
         description='Extract KINet teacher pseudo labels into a cache.')
-    parser.add_argument('config', help='KINet config with model.teachers')
+    parser.add_argument('config', help='KINet config whose model.knowledge '
+                        'tasks have teachers')
     parser.add_argument('--out', required=True, help='cache directory')
     videos = parser.add_mutually_exclusive_group()
     videos.add_argument('--split', choices=sorted(SPLITS),
@@ -46,11 +49,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         "train_dataloader.dataset's data_prefix")
     parser.add_argument('--stride', type=int, default=defaults.stride,
                         help='store every N-th frame; readers take the nearest')
-    parser.add_argument('--mask-short-side', type=int,
-                        default=defaults.mask_short_side,
-                        help='short side of the stored human masks')
-    parser.add_argument('--topk', type=int, default=defaults.topk,
-                        help='scene classes stored per frame')
     parser.add_argument('--teacher-short-side', type=int,
                         default=defaults.teacher_short_side,
                         help='short side of the frames the teachers see '
@@ -69,8 +67,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     settings = ExtractionSettings(
-        stride=args.stride, mask_short_side=args.mask_short_side,
-        topk=args.topk, teacher_short_side=args.teacher_short_side,
+        stride=args.stride, teacher_short_side=args.teacher_short_side,
         batch_size=args.batch_size, device=args.device)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:

@@ -8,7 +8,6 @@
 # position. A pipeline check, not a result of the paper (which is 2D).
 _base_ = '../i3d/i3d_inception-v1_realclips-cpu-rgb.py'
 
-num_scene_classes = 1000  # ImageNet classes of the stand-in scene teacher
 model = dict(
     type='KINet3D',
     backbone=dict(
@@ -27,24 +26,29 @@ model = dict(
         relation='dot',
         dropout_ratio=0.4,
         average_clips='prob'),
-    human_head=dict(
-        type='FCNHead',
-        _scope_='mmseg',
-        in_channels=1024,
-        in_index=-1,
-        channels=64,
-        num_convs=1,
-        concat_input=False,
-        dropout_ratio=0.1,
-        num_classes=2,
-        align_corners=False),
-    scene_head=dict(
-        type='LinearClsHead',
-        _scope_='mmpretrain',
-        num_classes=num_scene_classes,
-        in_channels=1024),
-    teachers=dict(
-        human=dict(type='MediaPipeHumanTeacher'),
-        scene=dict(type='EfficientNetLiteSceneTeacher')),
-    loss_human=dict(type='CrossEntropyLoss', loss_weight=0.01),
-    loss_scene=dict(type='CrossEntropyLoss', loss_weight=0.01))
+    # The tasks of configs/_base_/models/kinet_r18.py at Inception's 1024-d.
+    knowledge=dict(
+        human=dict(
+            type='HumanParsingKnowledge',
+            head=dict(
+                type='FCNHead',
+                _scope_='mmseg',
+                in_channels=1024,
+                in_index=-1,
+                channels=64,
+                num_convs=1,
+                concat_input=False,
+                dropout_ratio=0.1,
+                num_classes=2,
+                align_corners=False),
+            loss=dict(type='CrossEntropyLoss', loss_weight=0.01),
+            teacher=dict(type='MediaPipeHumanTeacher')),
+        scene=dict(
+            type='SceneKnowledge',
+            head=dict(
+                type='LinearClsHead',
+                _scope_='mmpretrain',
+                num_classes=1000,
+                in_channels=1024),
+            loss=dict(type='CrossEntropyLoss', loss_weight=0.01),
+            teacher=dict(type='EfficientNetLiteSceneTeacher'))))

@@ -22,8 +22,9 @@ model = dict(
         branch_from='inception4',
         cbi_positions=(('inception4', -1), ('inception5', -1))),
     cls_head=dict(in_channels=1024),
-    human_head=dict(in_channels=1024),
-    scene_head=dict(in_channels=1024),
+    knowledge=dict(
+        human=dict(head=dict(in_channels=1024)),
+        scene=dict(head=dict(in_channels=1024))),
     # What those Caffe weights were trained on: mean [104, 117, 128] (BGR)
     # subtracted, no scaling; in RGB order, as the converter flips conv1.
     data_preprocessor=dict(mean=[128., 117., 104.], std=[1., 1., 1.]))

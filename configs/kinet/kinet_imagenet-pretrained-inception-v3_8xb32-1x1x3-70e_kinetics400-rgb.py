@@ -21,9 +21,7 @@ model = dict(
                 prefix='backbone.')),
         branch_from='mixed6',
         cbi_positions=(('mixed6', -1), ('mixed7', -1))),
-    cls_head=dict(in_channels=2048),
-    human_head=dict(in_channels=2048),
-    scene_head=dict(in_channels=2048))
+    cls_head=dict(in_channels=2048))
 # MMPretrain's InceptionV3 keeps its ImageNet classifier (``fc``, in the
 # checkpoint), which no stage runs: DDP must allow parameters without a
 # gradient.

@@ -1,61 +1,12 @@
 # KINet-ResNet50 on Kinetics-400, the recipe of section 4.2 of the paper:
 # Nseg=3, frames resized to 256x340, MultiScaleCrop, SGD lr 0.01 (x0.1 at epochs
 # 20/40/60), 70 epochs, momentum 0.9, weight decay 1e-5.
-_base_ = 'mmaction::recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb.py'  # noqa: E501
-custom_imports = dict(imports=['kinet_mm'], allow_failed_imports=False)
-
-num_scene_classes = 365
-model = dict(
-    type='KINet',
-    backbone=dict(
-        _delete_=True,
-        type='KINetBackbone',
-        backbone={{_base_.model.backbone}},
-        branch_from='res4',
-        aux_branches=('human', 'scene'),
-        cbi=dict(type='CrossBranchIntegration'),
-        cbi_positions=(('res4', -1), ('res5', -1))),
-    cls_head=dict(
-        _delete_=True,
-        type='AKGHead',
-        num_classes=400,
-        in_channels=2048,
-        relation='dot',
-        dropout_ratio=0.4,
-        init_std=0.01,
-        average_clips='prob'),
-    human_head=dict(
-        type='FCNHead',
-        _scope_='mmseg',
-        in_channels=2048,
-        in_index=-1,
-        channels=256,
-        num_convs=1,
-        concat_input=False,
-        dropout_ratio=0.1,
-        num_classes=2,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        align_corners=False),
-    scene_head=dict(
-        type='LinearClsHead',
-        _scope_='mmpretrain',
-        num_classes=num_scene_classes,
-        in_channels=2048),
-    # The paper's teachers: convert the public LIP / Places365 weights to these
-    # paths with tools/model_converters/ (docs/teachers.md), or extract a
-    # pseudo-label cache once (tools/extract_pseudo_labels.py) and train from it
-    # (docs/pseudo_labels.md, "Training from a cache").
-    teachers=dict(
-        human=dict(
-            type='MMSegHumanTeacher',
-            config='kinet_mm::teachers/pspnet_densenet121_lip.py',
-            checkpoint='checkpoints/teachers/pspnet_densenet121_lip.pth'),
-        scene=dict(
-            type='MMPretrainSceneTeacher',
-            config='kinet_mm::teachers/resnet152_places365.py',
-            checkpoint='checkpoints/teachers/resnet152_places365.pth')),
-    loss_human=dict(type='CrossEntropyLoss', loss_weight=0.01),
-    loss_scene=dict(type='CrossEntropyLoss', loss_weight=0.01))
+_base_ = [
+    '../_base_/models/kinet_r50.py',
+    'mmaction::_base_/schedules/sgd_100e.py',
+    'mmaction::_base_/default_runtime.py',
+    '../_base_/datasets/kinetics400_1x1x3.py',
+]
 
 file_client_args = dict(io_backend='disk')
 train_pipeline = [
@@ -80,6 +31,8 @@ checked = dict(type='CheckedVideoDataset', num_classes=400)
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline, **checked))
 val_dataloader = dict(dataset=checked)
 
+default_hooks = dict(checkpoint=dict(interval=3, max_keep_ckpts=3))
+auto_scale_lr = dict(enable=False, base_batch_size=256)
 train_cfg = dict(max_epochs=70)
 param_scheduler = [
     dict(

@@ -8,7 +8,7 @@
 _base_ = '../kinet/kinet_imagenet-pretrained-inception-v3_8xb32-1x1x3-70e_kinetics400-rgb.py'  # noqa: E501
 
 model = dict(
-    backbone=dict(aux_branches=(), cbi_positions=()),
+    backbone=dict(cbi_positions=()),
     cls_head=dict(
         _delete_=True,
         type='TSNHead',
@@ -19,6 +19,4 @@ model = dict(
         dropout_ratio=0.4,
         init_std=0.01,
         average_clips='prob'),
-    human_head=None,
-    scene_head=None,
-    teachers=None)
+    knowledge=dict(_delete_=True))

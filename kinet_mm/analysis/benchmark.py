@@ -26,6 +26,7 @@ from mmengine.utils import get_installed_path
 from torch import Tensor
 
 from .inputs import ClipShape, clip_shape, make_batch
+from ..models.knowledge import teacher_free
 from ..pseudo_labels.extractor import STATS_FILE, read_stats
 from .measure import (LOGGER_NAME, PeakMemory, count_params, forward_flops,
                       machine_info, median_ms, run_guarded, test_flops,
@@ -54,9 +55,10 @@ class Job:
             ``'test'`` (inference on one video with the test pipeline's views).
         variant (str): How the config is changed before building:
             ``'plain'`` (as is), ``'online'`` (KINet with online teachers),
-            ``'cache'`` (``pseudo_label_source='cache'``, synthetic cached
-            labels in the data samples), ``'noaux'`` (no human/scene heads, no
-            teachers) or ``'deploy'`` (:func:`kinet_mm.deploy.deploy_config`).
+            ``'cache'`` (:func:`~kinet_mm.models.knowledge.teacher_free`:
+            synthetic cached labels in the data samples), ``'noaux'`` (no
+            knowledge head and no teacher: ``teacher_free(heads=False)``) or
+            ``'deploy'`` (:func:`kinet_mm.deploy.deploy_config`).
         compare_no_window (bool): Test jobs of a model whose ``test_cfg`` has a
             ``window_size``: time it and ``window_size=None`` alternately on the
             same model and input (target b). Defaults to False.
@@ -197,15 +199,8 @@ def prepare_config(config: object, variant: str) -> Config:
         raise ValueError(f'unknown variant {variant!r}; one of {VARIANTS}')
     cfg = load_config(config)
     make_offline(cfg.model)
-    if variant == 'cache':
-        cfg.model.pop('pseudo_label_source', None)
-        labeler = cfg.model.get('pseudo_labeler') or {}
-        cfg.model.pseudo_labeler = dict(
-            {k: v for k, v in labeler.items() if k != 'teachers'},
-            type='CachedPseudoLabeler')
-    elif variant == 'noaux':
-        for key in ('human_head', 'scene_head'):
-            cfg.model[key] = None
+    if variant in ('cache', 'noaux'):
+        cfg.model = teacher_free(cfg.model, heads=variant == 'cache')
     elif variant == 'deploy':
         from ..deploy import deploy_config
         cfg = deploy_config(cfg)

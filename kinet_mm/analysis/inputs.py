@@ -5,7 +5,6 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 from mmengine.config import Config
 
-from ..pseudo_labels.fields import HUMAN_MASK, SCENE_IDX, SCENE_PROB
 
 #: Crop transforms of test pipelines and the number of views each makes.
 CROP_VIEWS = dict(TenCrop=10, ThreeCrop=3, CenterCrop=1)
@@ -83,42 +82,30 @@ def clip_shape(pipeline: Sequence[dict], input_size: int,
                      num_crops, size, input_format)
 
 
-def synthetic_pseudo_labels(sample,
-                            num_frames: int,
-                            mask_size: Tuple[int, int],
-                            num_scene_classes: int,
-                            topk: int = 5,
+def synthetic_pseudo_labels(sample, tasks: Dict, num_frames: int,
+                            size: Tuple[int, int],
                             generator: Optional[torch.Generator] = None):
-    """Add random cached pseudo labels, as ``PackKINetInputs`` packs them.
+    """Add random cached pseudo labels of every knowledge task, as
+    ``PackKINetInputs`` packs them (each task's ``random_fields``).
 
     Args:
-        sample (ActionDataSample): Gets the three pseudo-label fields.
+        sample (ActionDataSample): Gets the tasks' fields.
+        tasks (dict): The model's knowledge tasks.
         num_frames (int): Frames of the sample (``num_clips * clip_len``).
-        mask_size (tuple[int, int]): ``(h, w)`` of the masks.
-        num_scene_classes (int): Scene classes to draw ``topk`` distinct from.
-        topk (int): Classes per frame. Defaults to 5.
+        size (tuple[int, int]): ``(H, W)`` of the frames.
         generator (torch.Generator, optional): For reproducible labels.
-
-    Returns:
-        ActionDataSample: ``sample``, with uint8 ``(num_frames, h, w)`` masks,
-        int64 ``(num_frames, topk)`` classes and their float32 probabilities.
     """
-    sample.set_field(torch.randint(0, 2, (num_frames, *mask_size),
-                                   dtype=torch.uint8, generator=generator),
-                     HUMAN_MASK)
-    sample.set_field(torch.stack([
-        torch.randperm(num_scene_classes, generator=generator)[:topk]
-        for _ in range(num_frames)
-    ]), SCENE_IDX)
-    sample.set_field(torch.full((num_frames, topk), 1.0 / topk), SCENE_PROB)
+    for task in tasks.values():
+        if task.distils:
+            for key, value in task.random_fields(num_frames, size,
+                                                 generator).items():
+                sample.set_field(value, key)
     return sample
 
 
 def uses_cached_pseudo_labels(model_cfg: Dict) -> bool:
     """Whether a KINet model config reads its pseudo labels from the data."""
-    labeler = model_cfg.get('pseudo_labeler') or {}
-    return (model_cfg.get('pseudo_label_source') == 'cache'
-            or labeler.get('type') == 'CachedPseudoLabeler')
+    return model_cfg.get('pseudo_label_source') == 'cache'
 
 
 def make_batch(cfg: Config, shape: ClipShape, batch: int,
@@ -129,18 +116,18 @@ def make_batch(cfg: Config, shape: ClipShape, batch: int,
     are put on ``device`` beforehand, so that timings hold no input copy.
     """
     from mmaction.structures import ActionDataSample
+
+    from ..models.knowledge import build_knowledge
     num_classes = cfg.model.cls_head.get('num_classes', 2)
+    tasks = (build_knowledge(cfg.model, 'cache')
+             if uses_cached_pseudo_labels(cfg.model) else {})
     inputs, samples = [], []
     for _ in range(batch):
         inputs.append(torch.randint(0, 256, shape.sample_shape,
                                     dtype=torch.uint8, device=device))
         sample = ActionDataSample().set_gt_label(
             torch.randint(0, num_classes, (1, )))
-        if uses_cached_pseudo_labels(cfg.model):
-            scene = cfg.model.get('scene_head') or {}
-            stride = (cfg.model.get('pseudo_labeler') or {}).get('mask_stride', 8)
-            synthetic_pseudo_labels(sample, shape.num_clips * shape.clip_len,
-                                    (shape.size // stride, ) * 2,
-                                    scene.get('num_classes', 365))
+        synthetic_pseudo_labels(sample, tasks, shape.num_clips * shape.clip_len,
+                                (shape.size, shape.size))
         samples.append(sample.to(device))
     return dict(inputs=inputs, data_samples=samples)

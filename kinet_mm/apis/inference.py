@@ -1,4 +1,4 @@
-"""One video in: action scores, the student's human masks and scenes, Grad-CAM."""
+"""One video in: action scores, what each knowledge branch predicts, Grad-CAM."""
 import copy
 import os.path as osp
 from pathlib import Path
@@ -16,6 +16,7 @@ from torch import Tensor
 
 from ..compat import VideoReadError
 from ..deploy import without_teachers
+from ..pseudo_labels import LoadPseudoLabels
 from ..utils.frames import preprocessed_to_rgb
 from .checkpoint import load_checkpoint_strict
 from .gradcam import class_activation_maps
@@ -49,7 +50,7 @@ def init_kinet(config: ConfigType,
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     # Prediction never runs the teachers; model.cfg stays the user's config
-    # (it still names the scene teacher's label space, for instance).
+    # (it still names each teacher's label space, for instance).
     model = init_recognizer(Config(dict(cfg.to_dict(),
                                         model=without_teachers(cfg.model))),
                             checkpoint=None, device='cpu')
@@ -96,8 +97,11 @@ def prepare_video(model: nn.Module,
         test_pipeline = Compose(model.cfg.test_pipeline)
     source = results.get('filename', 'the video')
     frame_inds = None
-    # Step by step, to keep the sampled frame indices that packing drops.
+    # Step by step, to keep the sampled frame indices that packing drops. A
+    # video need not be in the pseudo-label cache of the config's pipeline.
     for transform in test_pipeline.transforms:
+        if isinstance(transform, LoadPseudoLabels):
+            continue
         try:
             results = transform(results)
         except (FileNotFoundError, VideoReadError):
@@ -133,8 +137,8 @@ def predict_auxiliary_chunked(model: nn.Module,
         progress (bool): Show a progress bar when there is more than one chunk.
 
     Returns:
-        dict: ``human`` ``(S, H, W)`` and ``scene`` ``(S, K)`` probabilities,
-        for the auxiliary heads the model has.
+        dict: Each knowledge task's prediction ``(S, ...)`` (e.g. human
+        ``(S, H, W)`` and scene ``(S, K)`` probabilities).
     """
     chunks = inputs.split(chunk_size, dim=1)
     bar = ProgressBar(len(chunks)) if progress and len(chunks) > 1 else None
@@ -178,9 +182,10 @@ def inference_kinet(model: nn.Module,
     Returns:
         ActionDataSample: ``pred_score`` ``(num_classes, )``; ``frames``
         ``(S, H, W, 3)`` uint8 RGB; ``frame_inds`` ``(S', )`` in the metainfo
-        when the pipeline samples frames; with auxiliary heads
-        ``pred_human`` ``(S, H, W)`` (student's human probability, eq. 6's
-        human branch) and ``pred_scene`` ``(S, num_scene_classes)``; with
+        when the pipeline samples frames; for each knowledge task with a head
+        ``pred_<task>``, its ``predict`` per frame (e.g. ``pred_human``
+        ``(S, H, W)``, the student's human probability, and ``pred_scene``
+        ``(S, num_scene_classes)``); with
         ``gradcam`` also ``gradcam`` ``(S, H, W)`` in ``[0, 1]`` and
         ``gradcam_class``.
     """
@@ -194,7 +199,7 @@ def inference_kinet(model: nn.Module,
     frames = preprocessed_to_rgb(inputs, model.data_preprocessor)
     result.frames = frames.round().clamp(0, 255).to(torch.uint8).permute(
         0, 2, 3, 1).cpu()
-    if getattr(model, 'aux_heads', None):
+    if getattr(model, 'distilling', None):
         aux = predict_auxiliary_chunked(model, inputs, chunk_size, progress)
         for key, value in aux.items():
             result.set_field(value.cpu(), f'pred_{key}')

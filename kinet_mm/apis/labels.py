@@ -1,10 +1,8 @@
-"""Class names for the action scores and the scene distribution of a model."""
-import inspect
-import os
+"""Class names of a model's action scores (a knowledge task names its own
+classes: ``BaseKnowledge.class_names``)."""
 import os.path as osp
 from typing import List, Optional, Sequence, Union
 
-from mmaction.registry import MODELS
 from mmengine.config import Config
 
 
@@ -80,52 +78,3 @@ def action_class_names(cfg: Config,
 def _read_lines(path: str) -> List[str]:
     with open(path, encoding='utf-8') as f:
         return [line for line in f if line.strip()]
-
-
-def teacher_label_space(teacher_cfg: dict) -> str:
-    """The ``label_space`` a teacher config would have, without building it.
-
-    A ``label_space`` argument in the config wins; then the argument's default
-    (``MMPretrainSceneTeacher``); then the class attribute (fixed-label
-    teachers such as ``EfficientNetLiteSceneTeacher``).
-    """
-    if 'label_space' in teacher_cfg:
-        return teacher_cfg['label_space']
-    cls = MODELS.get(teacher_cfg['type'])
-    if cls is None:
-        return ''
-    param = inspect.signature(cls).parameters.get('label_space')
-    if param is not None and param.default is not inspect.Parameter.empty:
-        return param.default
-    return getattr(cls, 'label_space', '')
-
-
-def places365_label_map() -> str:
-    """Where the shared Places365 names are (``$KINET_SHARED/data/labels``)."""
-    shared = os.environ.get('KINET_SHARED', '../shared')
-    return osp.join(shared, 'data', 'labels', 'places365_categories.txt')
-
-
-def scene_class_names(cfg: Config,
-                      num_classes: int,
-                      label_map: Optional[str] = None) -> List[str]:
-    """Names of the student's scene classes (those of its scene teacher).
-
-    ``label_map`` wins; otherwise the scene teacher's label space decides:
-    ImageNet-1k names come from MMPretrain, Places365 names from the shared
-    label file. Other spaces (or a missing file) fall back to the indices.
-    """
-    if label_map is not None:
-        return read_label_map(label_map, num_classes, 'scene',
-                              'model.scene_head.num_classes')
-    teacher = (cfg.model.get('teachers') or {}).get('scene')
-    space = teacher_label_space(teacher) if teacher else ''
-    names: Sequence[str] = ()
-    if space == 'imagenet1k':
-        from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
-        names = [name.split(',')[0] for name in IMAGENET_CATEGORIES]
-    elif space == 'places365' and osp.isfile(places365_label_map()):
-        names = [line.split()[0] for line in _read_lines(places365_label_map())]
-    if len(names) != num_classes:
-        return _indices(num_classes)
-    return list(names)

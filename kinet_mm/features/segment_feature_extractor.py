@@ -22,8 +22,8 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import MMLogger
 from mmengine.runner import load_checkpoint, set_random_seed
-from mmengine.utils import ProgressBar
 
+from ..extraction.runner import run_resumable
 from .segment_feature_cache import SegmentFeatureCache, SegmentFeatures
 
 #: Config key of the extraction settings (see :class:`SegmentFeatureExtractor`).
@@ -195,31 +195,23 @@ def extract_to_cache(extractor: SegmentFeatureExtractor, root: str,
     extractor is refused.
 
     Returns:
-        dict: ``done``, ``skipped`` counts and ``failed`` filenames.
+        dict: ``done``, ``skipped``, ``frames`` counts and ``failed`` filenames.
     """
-    logger = logger or MMLogger.get_current_instance()
-    stats = dict(done=0, skipped=0, failed=[])
     cache = None
     if osp.isfile(osp.join(root, 'meta.json')):
         # Resume only what this very extractor produced (raises otherwise).
         dim = SegmentFeatureCache(root).meta['feature_dim']
         cache = SegmentFeatureCache.create(root, extractor.meta(dim))
-    progress = ProgressBar(len(videos)) if show_progress else None
-    for key, filename in videos:
-        if cache is not None and cache.is_complete(key):
-            stats['skipped'] += 1
-        else:
-            try:
-                entry = extractor.extract(filename, key)
-            except VideoFeatureError as err:
-                logger.error(f'skipping video {key!r}: {err}')
-                stats['failed'].append(filename)
-            else:
-                if cache is None:
-                    cache = SegmentFeatureCache.create(
-                        root, extractor.meta(entry.features.shape[1]))
-                cache.write(key, entry)
-                stats['done'] += 1
-        if progress is not None:
-            progress.update()
-    return stats
+
+    def extract(key: str, filename: str) -> int:
+        nonlocal cache
+        entry = extractor.extract(filename, key)
+        if cache is None:
+            cache = SegmentFeatureCache.create(
+                root, extractor.meta(entry.features.shape[1]))
+        cache.write(key, entry)
+        return len(entry.features)
+
+    return run_resumable(
+        videos, lambda key: cache is not None and cache.is_complete(key),
+        extract, (VideoFeatureError, ), logger, show_progress)

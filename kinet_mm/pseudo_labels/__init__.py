@@ -1,22 +1,19 @@
-"""KINet's pseudo labels, from the teachers to the loss targets.
+"""KINet's pseudo labels on disk and in the pipeline.
 
-- :mod:`.fields`: the field names, defined once;
 - :mod:`.cache`: the on-disk cache format;
 - :mod:`.extractor`: running the teachers over a dataset into a cache;
-- :mod:`.transforms`: ``LoadPseudoLabels``/``PackKINetInputs`` (pipelines);
-- :mod:`.labelers`: ``OnlinePseudoLabeler``/``CachedPseudoLabeler``, which
-  give the auxiliary heads' targets (the model's side).
+- :mod:`.transforms`: ``LoadPseudoLabels``/``PackKINetInputs`` (pipelines).
+
+What a kind of knowledge stores, and how its targets are made online or from
+the cache, is the knowledge task's (:mod:`kinet_mm.models.knowledge`).
 """
 from .cache import (CorruptEntryError, FrameOutOfRangeError, PseudoLabelCache,
                     PseudoLabelEntry)
 from .extractor import ExtractionSettings, PseudoLabelExtractor
-from .labelers import (BasePseudoLabeler, CachedPseudoLabeler,
-                       OnlinePseudoLabeler)
-from .transforms import LoadPseudoLabels, PackKINetInputs, warp_masks
+from .transforms import LoadPseudoLabels, PackKINetInputs
 
 __all__ = [
-    'BasePseudoLabeler', 'CachedPseudoLabeler', 'CorruptEntryError',
-    'ExtractionSettings', 'FrameOutOfRangeError', 'LoadPseudoLabels',
-    'OnlinePseudoLabeler', 'PackKINetInputs', 'PseudoLabelCache',
-    'PseudoLabelEntry', 'PseudoLabelExtractor', 'warp_masks'
+    'CorruptEntryError', 'ExtractionSettings', 'FrameOutOfRangeError',
+    'LoadPseudoLabels', 'PackKINetInputs', 'PseudoLabelCache',
+    'PseudoLabelEntry', 'PseudoLabelExtractor'
 ]

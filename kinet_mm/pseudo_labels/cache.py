@@ -1,105 +1,57 @@
 """On-disk cache of KINet's teacher pseudo labels.
 
 A cache is a directory of per-video entries and a ``meta.json`` (what built
-it: teachers, stride, k, ...), laid out as :mod:`kinet_mm.utils.entry_cache`
-describes. An entry holds, for the ``T`` frames it stores (every ``stride``-th frame):
+it: each knowledge task's type, settings and teacher, the frame stride, ...),
+laid out as :mod:`kinet_mm.utils.entry_cache` describes. An entry holds, for
+the ``T`` frames it stores (every ``stride``-th frame):
 
 =================== ============ ============================================
 array               dtype        shape / meaning
 =================== ============ ============================================
 ``frame_inds``      int32        ``(T,)`` stored frame indices, increasing
-``human_mask``      uint8        ``(T, ceil(h * w / 8))`` bit-packed masks
-``mask_shape``      int32        ``(2,)`` ``(h, w)``: the frame at short side
-                                 ``mask_short_side``, aspect kept
-``scene_topk_idx``  int16        ``(T, k)`` top-k scene classes
-``scene_topk_prob`` float16      ``(T, k)`` their probabilities
 ``num_frames``      int64        ``()`` frames in the video (decord)
 ``frame_shape``     int32        ``(2,)`` ``(H, W)`` of the original frames
+``pseudo_<task>_*`` (the task's) what each task's ``encode`` stores, e.g.
+                                 the human task's bit-packed masks
 ``meta_digest``     str          digest of ``meta.json``'s identity fields
 ``format_version``  int32        ``()``
 =================== ============ ============================================
 
-Entries are written atomically (temporary file in the same directory, fsync,
-``os.replace``), so an interrupted extraction leaves either a complete entry or
-none. Every read is validated; problems raise errors that name the video, the
-frame and the file, never a silent zero mask.
+The tasks (:mod:`kinet_mm.models.knowledge`) are rebuilt from ``meta.json``
+to decode their arrays, so the cache itself names no task. Entries are written
+atomically (temporary file in the same directory, fsync, ``os.replace``), so
+an interrupted extraction leaves either a complete entry or none. Every read
+is validated; problems raise errors that name the video, the frame and the
+file, never a silent zero mask.
 """
 import os
 import os.path as osp
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from ..models.knowledge import build_knowledge
 from ..utils.entry_cache import CorruptEntryError, EntryCache
 
 __all__ = ['CorruptEntryError', 'FrameOutOfRangeError', 'PseudoLabelCache',
-           'PseudoLabelEntry', 'downsample_masks', 'mask_size']
+           'PseudoLabelEntry', 'codec_tasks']
 
-FORMAT_VERSION = 1
+#: 2: fields per knowledge task (``pseudo_<task>_<field>``), tasks in meta.json.
+FORMAT_VERSION = 2
 
 
 class FrameOutOfRangeError(IndexError):
     """A requested frame lies outside the frames an entry covers."""
 
 
-# ----------------------------------------------------------------------------
-# Sizes and mask packing
-# ----------------------------------------------------------------------------
-
-
-def mask_size(frame_shape: Sequence[int], short_side: int) -> Tuple[int, int]:
-    """Stored mask size ``(h, w)``: the frame scaled to ``short_side``, aspect kept.
-
-    Args:
-        frame_shape (Sequence[int]): ``(H, W)`` of the original frames.
-        short_side (int): Short side of the stored mask.
-
-    Returns:
-        tuple[int, int]: ``(h, w)``.
-    """
-    height, width = int(frame_shape[0]), int(frame_shape[1])
-    scale = short_side / min(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
-
-
-def downsample_masks(masks: torch.Tensor, size: Tuple[int, int]) -> np.ndarray:
-    """Resize binary masks by majority vote (area average > 0.5).
-
-    Majority vote keeps thin structures' area better than nearest sampling, which
-    can skip them entirely when shrinking 3-4x.
-
-    Args:
-        masks (Tensor): ``(B, H, W)`` masks, nonzero = human.
-        size (tuple[int, int]): Target ``(h, w)``.
-
-    Returns:
-        np.ndarray: ``(B, h, w)`` bool masks.
-    """
-    masks = (masks > 0).float()[:, None]
-    if tuple(masks.shape[-2:]) != tuple(size):
-        masks = F.interpolate(masks, size=size, mode='area')
-    return (masks[:, 0] > 0.5).cpu().numpy()
-
-
-def pack_masks(masks: np.ndarray) -> np.ndarray:
-    """Bit-pack ``(T, h, w)`` binary masks into ``(T, ceil(h * w / 8))`` uint8."""
-    flat = np.asarray(masks, dtype=bool).reshape(len(masks), -1)
-    return np.packbits(flat, axis=1)
-
-
-def unpack_masks(packed: np.ndarray, shape: Tuple[int, int]) -> np.ndarray:
-    """Inverse of :func:`pack_masks`: ``(T, nbytes)`` -> ``(T, h, w)`` uint8."""
-    num_bits = int(shape[0]) * int(shape[1])
-    flat = np.unpackbits(packed, axis=1, count=num_bits)
-    return flat.reshape(len(packed), int(shape[0]), int(shape[1]))
-
-
-# ----------------------------------------------------------------------------
-# Entries
-# ----------------------------------------------------------------------------
+def codec_tasks(meta: Dict) -> Dict:
+    """The knowledge tasks of a cache's ``meta.json`` (no head, no teacher):
+    what encodes and decodes their arrays."""
+    cfgs = {name: {k: v for k, v in task.items() if k != 'teacher'}
+            for name, task in meta.get('knowledge', {}).items()}
+    return build_knowledge(dict(knowledge=cfgs), 'none')
 
 
 @dataclass
@@ -108,21 +60,18 @@ class PseudoLabelEntry:
 
     Args:
         frame_inds (np.ndarray): ``(T,)`` stored frame indices, increasing.
-        human_mask (np.ndarray): ``(T, h, w)`` binary human masks (1 = human)
-            at the stored resolution, covering the whole original frame.
-        scene_topk_idx (np.ndarray): ``(T, k)`` top-k scene classes.
-        scene_topk_prob (np.ndarray): ``(T, k)`` their probabilities.
+        labels (dict): Per-frame fields ``{pseudo_<task>_<field>: (T, ...)}``
+            as the tasks decode them (e.g. ``(T, h, w)`` binary human masks
+            covering the whole original frame).
         num_frames (int): Number of frames of the video.
         frame_shape (tuple[int, int]): ``(H, W)`` of the original frames.
         video (str): The video's key, for error messages.
     """
 
     frame_inds: np.ndarray
-    human_mask: np.ndarray
-    scene_topk_idx: np.ndarray
-    scene_topk_prob: np.ndarray
-    num_frames: int
-    frame_shape: Tuple[int, int]
+    labels: Dict[str, np.ndarray] = field(default_factory=dict)
+    num_frames: int = 0
+    frame_shape: Tuple[int, int] = (0, 0)
     video: str = ''
 
     def rows_for(self, frame_inds: Sequence[int]) -> np.ndarray:
@@ -156,37 +105,6 @@ class PseudoLabelEntry:
         return np.where(take_left, left, right)
 
 
-def _encode_entry(entry: PseudoLabelEntry) -> Dict[str, np.ndarray]:
-    """Arrays stored in an entry's ``.npz`` (see the module docstring)."""
-    masks = np.asarray(entry.human_mask)
-    num = len(entry.frame_inds)
-    if not (masks.ndim == 3 and len(masks) == num
-            and entry.scene_topk_idx.shape[0] == num
-            and entry.scene_topk_prob.shape == entry.scene_topk_idx.shape):
-        raise ValueError(
-            f'Inconsistent pseudo labels for video {entry.video!r}: '
-            f'{num} frame indices, masks {masks.shape}, scene top-k '
-            f'{entry.scene_topk_idx.shape} / {entry.scene_topk_prob.shape}.')
-    if np.any(np.diff(entry.frame_inds) <= 0):
-        raise ValueError(f'frame_inds of video {entry.video!r} must increase.')
-    if entry.scene_topk_idx.size and entry.scene_topk_idx.max() > np.iinfo(
-            np.int16).max:
-        raise ValueError('Scene class indices do not fit int16.')
-    return dict(
-        frame_inds=np.asarray(entry.frame_inds, dtype=np.int32),
-        human_mask=pack_masks(masks),
-        mask_shape=np.asarray(masks.shape[1:], dtype=np.int32),
-        scene_topk_idx=np.asarray(entry.scene_topk_idx, dtype=np.int16),
-        scene_topk_prob=np.asarray(entry.scene_topk_prob, dtype=np.float16),
-        num_frames=np.asarray(entry.num_frames, dtype=np.int64),
-        frame_shape=np.asarray(entry.frame_shape, dtype=np.int32))
-
-
-# ----------------------------------------------------------------------------
-# The cache
-# ----------------------------------------------------------------------------
-
-
 class PseudoLabelCache(EntryCache):
     """Reader/writer of a pseudo-label cache directory.
 
@@ -194,8 +112,8 @@ class PseudoLabelCache(EntryCache):
         root (str): The cache directory; it must hold ``meta.json``.
         expected (dict, optional): Meta fields that must match (compared
             recursively, only the given keys), e.g.
-            ``dict(teachers=dict(scene=dict(label_space='places365',
-            num_classes=365)), topk=5)``. Defaults to None.
+            ``dict(knowledge=dict(scene=dict(topk=5, teacher=dict(
+            label_space='places365', num_classes=365))))``. Defaults to None.
 
     Raises:
         FileNotFoundError: If ``root`` has no ``meta.json``.
@@ -205,8 +123,11 @@ class PseudoLabelCache(EntryCache):
     kind = 'pseudo-label cache'
     tool = 'tools/extract_pseudo_labels.py'
     format_version = FORMAT_VERSION
-    arrays = ('frame_inds', 'human_mask', 'mask_shape', 'scene_topk_idx',
-              'scene_topk_prob', 'num_frames', 'frame_shape')
+    arrays = ('frame_inds', 'num_frames', 'frame_shape')
+
+    def __init__(self, root: str, expected: Optional[Dict] = None) -> None:
+        super().__init__(root, expected)
+        self.tasks = codec_tasks(self.meta)
 
     def resolve(self, filename: str, video_prefix: Optional[str] = None) -> str:
         """Key of the video at ``filename``.
@@ -234,9 +155,35 @@ class PseudoLabelCache(EntryCache):
             'Run tools/extract_pseudo_labels.py on the dataset that lists it.')
 
     def write(self, key: str, entry: PseudoLabelEntry) -> str:
-        """Atomically write the entry of video ``key``; returns its path."""
-        entry.video = entry.video or key
-        return self.write_arrays(key, _encode_entry(entry))
+        """Atomically write the entry of video ``key`` (its labels as the
+        tasks decode them: every task encodes its own); returns its path."""
+        arrays = {}
+        for task in self.tasks.values():
+            fields = {k: torch.as_tensor(np.asarray(entry.labels[k]))
+                      for k in task.keys}
+            arrays.update(task.encode(fields, entry.frame_shape))
+        return self.write_encoded(key, entry.frame_inds, arrays,
+                                  entry.num_frames, entry.frame_shape)
+
+    def write_encoded(self, key: str, frame_inds: np.ndarray,
+                      arrays: Dict[str, np.ndarray], num_frames: int,
+                      frame_shape: Tuple[int, int]) -> str:
+        """Atomically write the entry of video ``key`` from the tasks'
+        encoded arrays (``encode``), each ``(T, ...)`` for the ``T`` frames
+        ``frame_inds``; returns its path."""
+        frame_inds = np.asarray(frame_inds)
+        wrong = {name: value.shape for name, value in arrays.items()
+                 if len(value) != len(frame_inds)}
+        if wrong:
+            raise ValueError(f'Inconsistent pseudo labels for video {key!r}: '
+                             f'{len(frame_inds)} frame indices, but {wrong}.')
+        if np.any(np.diff(frame_inds) <= 0):
+            raise ValueError(f'frame_inds of video {key!r} must increase.')
+        return self.write_arrays(key, dict(
+            arrays,
+            frame_inds=frame_inds.astype(np.int32),
+            num_frames=np.asarray(num_frames, dtype=np.int64),
+            frame_shape=np.asarray(frame_shape, dtype=np.int32)))
 
     def read(self, key: str) -> PseudoLabelEntry:
         """Read and validate the entry of video ``key``.
@@ -247,23 +194,21 @@ class PseudoLabelCache(EntryCache):
                 or was written for another ``meta.json`` (names the file).
         """
         arrays = self.read_arrays(key)
-        mask_shape = tuple(int(v) for v in arrays['mask_shape'])
-        packed = arrays['human_mask']
         num = len(arrays['frame_inds'])
-        expected_bytes = -(-mask_shape[0] * mask_shape[1] // 8)
-        if (num == 0 or packed.shape != (num, expected_bytes)
-                or arrays['scene_topk_idx'].shape[0] != num
-                or arrays['scene_topk_prob'].shape
-                != arrays['scene_topk_idx'].shape):
-            raise self.corrupt(
-                key, f'inconsistent array shapes ({num} frames, packed '
-                f'masks {packed.shape} for mask size {mask_shape}, scene '
-                f"{arrays['scene_topk_idx'].shape})")
+        if num == 0:
+            raise self.corrupt(key, 'it stores no frame')
+        labels = {}
+        for task in self.tasks.values():
+            try:
+                labels.update(task.decode(
+                    arrays, num, tuple(int(v) for v in arrays['frame_shape'])))
+            except (KeyError, ValueError) as err:
+                raise self.corrupt(
+                    key, f'inconsistent arrays of knowledge task '
+                    f'{task.name!r}: {err}') from err
         return PseudoLabelEntry(
             frame_inds=arrays['frame_inds'].astype(np.int64),
-            human_mask=unpack_masks(packed, mask_shape),
-            scene_topk_idx=arrays['scene_topk_idx'],
-            scene_topk_prob=arrays['scene_topk_prob'],
+            labels=labels,
             num_frames=int(arrays['num_frames']),
             frame_shape=tuple(int(v) for v in arrays['frame_shape']),
             video=key)

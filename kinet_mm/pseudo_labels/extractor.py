@@ -8,7 +8,6 @@ benchmark).
 """
 import json
 import os.path as osp
-import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import Dict, Iterator, Optional, Sequence, Tuple
@@ -20,14 +19,13 @@ from mmengine.config import Config
 from mmengine.dist import (all_gather_object, all_reduce, barrier,
                            get_dist_info)
 from mmengine.logging import MMLogger
-from mmengine.utils import ProgressBar
 from torch import nn
 
-from ..datasets.videos import dataset_cfgs, list_videos
+from ..extraction import dataset_cfgs, list_videos, run_resumable
+from ..models.knowledge import BaseKnowledge, build_knowledge
 from ..utils.io import atomic_write
-from .cache import PseudoLabelCache, PseudoLabelEntry, downsample_masks, mask_size
+from .cache import PseudoLabelCache
 
-TEACHER_NAMES = ('human', 'scene')
 STATS_FILE = 'extraction_stats.json'
 #: Most frames decoded at once (bounds memory for long strides / large frames).
 _MAX_DECODE_WINDOW = 64
@@ -41,33 +39,30 @@ class VideoDecodeError(RuntimeError):
 class ExtractionSettings:
     """What decides the stored pseudo labels, and how fast they are made.
 
+    What each task stores (e.g. the masks' short side, the scene top-k) is
+    the task's setting (``model.knowledge.<task>``).
+
     Args:
         stride (int): Store every ``stride``-th frame; readers take the
             nearest stored frame. Defaults to 1.
-        mask_short_side (int): Short side of the stored masks (aspect kept).
-            Defaults to 64.
-        topk (int): Scene classes stored per frame. Defaults to 5.
         teacher_short_side (int): Frames are resized to this short side before
             the teachers (0: original size). Defaults to 224.
         batch_size (int): Frames per teacher forward. Defaults to 16.
         device (str): Where the teachers run. Defaults to ``'cpu'``.
     """
     stride: int = 1
-    mask_short_side: int = 64
-    topk: int = 5
     teacher_short_side: int = 224
     batch_size: int = 16
     device: str = 'cpu'
 
     def __post_init__(self) -> None:
-        for name in ('stride', 'mask_short_side', 'topk', 'batch_size'):
+        for name in ('stride', 'batch_size'):
             if getattr(self, name) < 1:
                 raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}')
 
     def identity(self) -> Dict:
         """The settings that change the stored values (``meta.json``)."""
-        return dict(stride=self.stride, topk=self.topk,
-                    mask_short_side=self.mask_short_side,
+        return dict(stride=self.stride,
                     teacher_short_side=self.teacher_short_side)
 
 
@@ -76,18 +71,16 @@ class ExtractionSettings:
 # ----------------------------------------------------------------------------
 
 
-def teacher_cfgs(model_cfg: Dict) -> Dict:
-    """The teacher configs of a KINet model config.
-
-    ``model.teachers`` (the shortcut) or ``model.pseudo_labeler.teachers``.
-    """
-    labeler = model_cfg.get('pseudo_labeler') or {}
-    cfgs = labeler.get('teachers') or model_cfg.get('teachers') or {}
-    missing = [name for name in TEACHER_NAMES if not cfgs.get(name)]
-    if missing:
-        raise KeyError(f'the model config has no teachers for {missing}: define '
-                       'model.teachers.human and model.teachers.scene.')
-    return {name: cfgs[name] for name in TEACHER_NAMES}
+def teaching_tasks(model_cfg: Dict) -> Dict[str, BaseKnowledge]:
+    """The knowledge tasks of a model config that learn from a teacher, with
+    their teachers built (what an extraction runs)."""
+    tasks = {name: task
+             for name, task in build_knowledge(model_cfg, 'online').items()
+             if task.teacher is not None}
+    if not tasks:
+        raise KeyError('the model config has no knowledge task with a teacher: '
+                       'define model.knowledge.<task>.teacher.')
+    return tasks
 
 
 def _plain(value):
@@ -167,92 +160,71 @@ def resize_short_side(frames: np.ndarray, short_side: int) -> np.ndarray:
 
 
 class PseudoLabelExtractor:
-    """Label videos with a human and a scene teacher.
+    """Label videos with the teachers of knowledge tasks.
 
     Args:
-        teachers (dict): Built ``human`` and ``scene`` teachers.
-        settings (ExtractionSettings): What is stored, and where it runs.
+        tasks (dict): Knowledge tasks with built teachers
+            (:func:`teaching_tasks`).
+        settings (ExtractionSettings): Which frames, and where teachers run.
     """
 
-    def __init__(self, teachers: Dict[str, nn.Module],
+    def __init__(self, tasks: Dict[str, BaseKnowledge],
                  settings: ExtractionSettings) -> None:
-        self.teachers = {name: teachers[name].to(settings.device).eval()
-                         for name in TEACHER_NAMES}
+        self.tasks = {name: task.to(settings.device).eval()
+                      for name, task in tasks.items()}
         self.settings = settings
 
     @classmethod
     def from_config(cls, cfg: Config,
                     settings: ExtractionSettings) -> 'PseudoLabelExtractor':
-        """Build the teachers of ``cfg.model`` (only them, no student)."""
-        from mmaction.registry import MODELS
-        return cls({name: MODELS.build(teacher)
-                    for name, teacher in teacher_cfgs(cfg.model).items()},
-                   settings)
+        """Build the tasks and teachers of ``cfg.model``, no student."""
+        return cls(teaching_tasks(cfg.model), settings)
 
-    def meta(self, teacher_configs: Dict, info: Optional[Dict] = None) -> Dict:
+    def meta(self, info: Optional[Dict] = None) -> Dict:
         """``meta.json`` content: what decides the pseudo labels' values."""
-        teachers = {
-            name: dict(_plain(self.teachers[name].fingerprint),
-                       cfg=_plain(teacher_configs[name]))
-            for name in TEACHER_NAMES
+        knowledge = {
+            name: dict(task.cache_settings(),
+                       teacher=dict(_plain(task.teacher_meta()),
+                                    cfg=_plain(task.teacher_cfg)))
+            for name, task in self.tasks.items()
         }
-        num_classes = self.scene_num_classes()
-        teachers['scene']['num_classes'] = num_classes
-        if self.settings.topk > num_classes:
-            raise ValueError(f'topk {self.settings.topk} exceeds the scene '
-                             f"teacher's {num_classes} classes.")
         from ..version import __version__
-        return dict(teachers=teachers, **self.settings.identity(),
+        return dict(knowledge=knowledge, **self.settings.identity(),
                     info=dict(kinet_mm_version=__version__, **(info or {})))
 
-    def scene_num_classes(self) -> int:
-        """The scene teacher's class count (its attribute, else a probe)."""
-        teacher = self.teachers['scene']
-        num = getattr(teacher, 'num_classes', None)
-        if num is None:
-            size = self.settings.teacher_short_side or 224
-            probe = torch.zeros(1, 3, size, size, device=self.settings.device)
-            num = teacher(probe).shape[-1]
-        return int(num)
-
     @torch.no_grad()
-    def label_frames(self, frames: np.ndarray) -> Tuple[np.ndarray, ...]:
-        """Pseudo labels of ``(B, H, W, 3)`` uint8 RGB frames.
+    def label_frames(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
+        """Every task's cache arrays for ``(B, H, W, 3)`` uint8 RGB frames."""
+        shape = frames.shape[1:3]
+        frames = resize_short_side(frames, self.settings.teacher_short_side)
+        batch = torch.from_numpy(frames).to(self.settings.device)
+        batch = batch.permute(0, 3, 1, 2).float()
+        arrays = {}
+        for task in self.tasks.values():
+            arrays.update(task.encode(task.teacher_fields(batch), shape))
+        return arrays
+
+    def extract_video(self, filename: str) -> Dict:
+        """Run the teachers on every ``stride``-th frame of one video.
 
         Returns:
-            tuple: ``(B, h, w)`` bool masks at the stored size, ``(B, k)``
-            top-k scene classes and ``(B, k)`` their probabilities.
+            dict: :meth:`PseudoLabelCache.write_encoded`'s keyword arguments.
         """
-        settings = self.settings
-        size = mask_size(frames.shape[1:3], settings.mask_short_side)
-        frames = resize_short_side(frames, settings.teacher_short_side)
-        batch = torch.from_numpy(frames).to(settings.device)
-        batch = batch.permute(0, 3, 1, 2).float()
-        masks = downsample_masks(self.teachers['human'](batch), size)
-        top = self.teachers['scene'](batch).float().topk(settings.topk, dim=1)
-        return masks, top.indices.cpu().numpy(), top.values.cpu().numpy()
-
-    def extract_video(self, filename: str) -> PseudoLabelEntry:
-        """Run the teachers on every ``stride``-th frame of one video."""
         reader = open_video(filename)
         num_frames = len(reader)
         if num_frames == 0:
             raise VideoDecodeError(f'{filename} has no frames')
-        inds, labels = [], []
+        inds, parts = [], []
         for chunk, frames in iter_stored_frames(reader, filename, num_frames,
                                                 self.settings.stride,
                                                 self.settings.batch_size):
             inds.append(chunk)
-            labels.append(self.label_frames(frames))
-        masks, topk_idx, topk_prob = (np.concatenate(parts)
-                                      for parts in zip(*labels))
-        return PseudoLabelEntry(
-            frame_inds=np.concatenate(inds),
-            human_mask=masks,
-            scene_topk_idx=topk_idx,
-            scene_topk_prob=topk_prob,
-            num_frames=num_frames,
-            frame_shape=tuple(frames.shape[1:3]))
+            parts.append(self.label_frames(frames))
+        return dict(frame_inds=np.concatenate(inds),
+                    arrays={key: np.concatenate([part[key] for part in parts])
+                            for key in parts[0]},
+                    num_frames=num_frames,
+                    frame_shape=tuple(frames.shape[1:3]))
 
     def run(self, cache: PseudoLabelCache, videos: Sequence[Tuple[str, str]],
             logger: MMLogger, show_progress: bool = True) -> Dict:
@@ -264,33 +236,21 @@ class PseudoLabelExtractor:
         Returns:
             dict: ``done``, ``skipped``, ``frames`` and ``failed`` (filenames).
         """
-        stats = dict(done=0, skipped=0, frames=0, failed=[])
         removed = cache.remove_stale_temporaries([key for key, _ in videos])
         if removed:
             logger.info(f'removed {removed} temporary file(s) of interrupted '
                         'writes')
-        progress = ProgressBar(len(videos)) if show_progress else None
-        for key, filename in videos:
-            if cache.is_complete(key):
-                stats['skipped'] += 1
-            else:
-                if key in cache:
-                    logger.warning(f'{cache.entry_path(key)} is unusable; '
-                                   're-extracting it')
-                try:
-                    entry = self.extract_video(filename)
-                except VideoDecodeError as err:
-                    logger.error(f'skipping video {key!r}: {err}')
-                    stats['failed'].append(filename)
-                else:
-                    cache.write(key, entry)
-                    stats['done'] += 1
-                    stats['frames'] += len(entry.frame_inds)
-            if progress is not None:
-                progress.update()
-        if progress is not None:
-            sys.stdout.write('\n')
-        return stats
+
+        def extract(key: str, filename: str) -> int:
+            if key in cache:
+                logger.warning(f'{cache.entry_path(key)} is unusable; '
+                               're-extracting it')
+            entry = self.extract_video(filename)
+            cache.write_encoded(key, **entry)
+            return len(entry['frame_inds'])
+
+        return run_resumable(videos, cache.is_complete, extract,
+                             (VideoDecodeError, ), logger, show_progress)
 
 
 # ----------------------------------------------------------------------------
@@ -367,13 +327,14 @@ def extract_to_cache(cfg: Config,
     statistics. A cache built with other teachers or settings is refused.
 
     Args:
-        cfg (Config): A KINet config with ``model.teachers``.
+        cfg (Config): A KINet config whose ``model.knowledge`` tasks have
+            teachers.
         out (str): The cache directory (created, or resumed).
         settings (ExtractionSettings): What is stored, where teachers run.
-        split (str): See :func:`kinet_mm.datasets.videos.dataset_cfgs`.
+        split (str): See :func:`kinet_mm.extraction.videos.dataset_cfgs`.
             Defaults to ``'train'``.
         ann_file (str, optional): See
-            :func:`kinet_mm.datasets.videos.dataset_cfgs`.
+            :func:`kinet_mm.extraction.videos.dataset_cfgs`.
         logger (MMLogger, optional): Defaults to the current logger.
 
     Returns:
@@ -382,7 +343,7 @@ def extract_to_cache(cfg: Config,
     logger = logger or MMLogger.get_current_instance()
     rank, world_size = get_dist_info()
     extractor = PseudoLabelExtractor.from_config(cfg, settings)
-    meta = extractor.meta(teacher_cfgs(cfg.model), info=dict(
+    meta = extractor.meta(info=dict(
         config=osp.abspath(cfg.filename) if cfg.filename else None))
     videos = list_videos(dataset_cfgs(cfg, split, ann_file))
     # Every rank checks an existing meta.json, so a mismatch stops all of

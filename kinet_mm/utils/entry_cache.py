@@ -248,7 +248,8 @@ class EntryCache:
         return path
 
     def read_arrays(self, key: str) -> Dict[str, np.ndarray]:
-        """Every array of the entry of ``key``, validated.
+        """Every array of the entry of ``key``, validated (:attr:`arrays`
+        must be there).
 
         Decompression checks each member's CRC, so a truncated or bit-flipped
         file is caught here, as is an entry written for another ``meta.json``.
@@ -269,7 +270,7 @@ class EntryCache:
                 missing = [name for name in names if name not in npz.files]
                 if missing:
                     raise self.corrupt(key, f'arrays {missing} are missing')
-                arrays = {name: npz[name] for name in names}
+                arrays = {name: npz[name] for name in npz.files}
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError,
                 KeyError) as err:
             if isinstance(err, CorruptEntryError):

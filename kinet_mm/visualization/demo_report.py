@@ -3,9 +3,11 @@
 Each model is a *run*: a work directory of ``tools/train.py`` (its newest
 ``<timestamp>/vis_data/scalars.json`` and ``last_checkpoint``) whose
 ``test/`` sub-directory holds the metrics of ``tools/test.py``. The report
-(``report.md``) puts their validation accuracy in one table, their training
-losses in one figure, and for every validation clip a panel of the teachers'
-and the KINet student's human masks and scene labels.
+(``report.md``) puts their validation accuracy in one table, KINet's
+agreement with its teachers (``KnowledgeAgreementMetric``) in another, their
+training losses in one figure, and for every validation clip a panel of what
+each teacher and the KINet student's branch predict (every knowledge task
+draws its own).
 """
 import glob
 import json
@@ -23,10 +25,11 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
 from mmengine.runner import load_checkpoint  # noqa: E402
 
-from kinet_mm.apis import scene_class_names  # noqa: E402
+from kinet_mm.models.knowledge import build_knowledge  # noqa: E402
 
-#: Auxiliary loss terms of KINet (eq. 6), logged already weighted.
-AUX_LOSSES = ('loss_human', 'loss_scene')
+#: Losses that are not a knowledge task's (the auxiliary ones of eq. 6 are
+#: logged as ``loss_<task>``, already weighted).
+NON_AUX_LOSSES = ('loss', 'loss_cls')
 #: The report's caveat, in every report.
 PIPELINE_NOTE = (
     'Four validation clips measure that the pipeline works (data, teachers, '
@@ -73,6 +76,12 @@ def train_losses(records: Sequence[Dict], term: str) -> Dict[str, List[float]]:
     return dict(step=[r['step'] for r in train], value=[r[term] for r in train])
 
 
+def aux_loss_terms(records: Sequence[Dict]) -> List[str]:
+    """The knowledge tasks' loss terms (``loss_<task>``) a run logged."""
+    return sorted({key for record in records for key in record
+                   if key.startswith('loss_') and key not in NON_AUX_LOSSES})
+
+
 def loss_figure(runs: Mapping[str, Sequence[Dict]]) -> plt.Figure:
     """Action loss of every run on the left, auxiliary losses on the right.
 
@@ -81,19 +90,19 @@ def loss_figure(runs: Mapping[str, Sequence[Dict]]) -> plt.Figure:
 
     Returns:
         Figure: Two panels; each line is labelled ``<run>`` (left) or
-        ``<run> <term>`` (right, runs that log :data:`AUX_LOSSES`).
+        ``<run> <term>`` (right, the ``loss_<task>`` terms a run logs).
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
     for name, records in runs.items():
         curve = train_losses(records, 'loss_cls')
         left.plot(curve['step'], curve['value'], marker='.', label=name)
-        for term in AUX_LOSSES:
+        for term in aux_loss_terms(records):
             curve = train_losses(records, term)
             if curve['step']:
                 right.plot(curve['step'], curve['value'], marker='.',
                            label=f'{name} {term}')
     left.set_title('action loss (loss_cls)')
-    right.set_title('auxiliary losses (x 0.01, eq. 6)')
+    right.set_title('auxiliary losses (weighted, eq. 6)')
     for ax in (left, right):
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)
@@ -125,17 +134,32 @@ def comparison_table(metrics: Mapping[str, Mapping[str, float]],
     return lines
 
 
-def _top3(probs: torch.Tensor, names: Sequence[str]) -> str:
-    values, indices = probs.topk(3)
-    return '\n'.join(f'{names[i]} {v:.3f}'
-                     for v, i in zip(values.tolist(), indices.tolist()))
+def knowledge_table(metrics: Mapping[str, Mapping[str, float]]) -> List[str]:
+    """Markdown rows of every run's student-vs-teacher agreement
+    (``knowledge/<task>/<metric>`` of ``KnowledgeAgreementMetric``); empty if
+    no run logged any."""
+    keys = sorted({key for values in metrics.values() for key in values
+                   if key.startswith('knowledge/')})
+    if not keys:
+        return []
+    names = [key[len('knowledge/'):] for key in keys]
+    lines = ['| model | ' + ' | '.join(names) + ' |',
+             '| --- |' + ' --- |' * len(keys)]
+    for name, values in metrics.items():
+        if any(key in values for key in keys):
+            lines.append(f'| {name} | ' + ' | '.join(
+                f'{values[key]:.3f}' if key in values else '-'
+                for key in keys) + ' |')
+    return lines
 
 
-def _overlay(ax, frame: np.ndarray, mask: np.ndarray, title: str) -> None:
+def _panel(ax, frame: np.ndarray, tasks: Mapping, predictions: Mapping,
+           class_names: Mapping, index: int, title: str) -> None:
     ax.imshow(frame)
-    ax.imshow(np.ma.masked_less(mask, 0.5), cmap='autumn', alpha=0.5,
-              vmin=0, vmax=1)
-    ax.set_title(title, fontsize=9)
+    captions = [tasks[name].draw(ax, predictions[name][index],
+                                 class_names.get(name))
+                for name in tasks]
+    ax.set_title(title + '\n' + '\n'.join(captions), fontsize=8)
     ax.axis('off')
 
 
@@ -149,8 +173,9 @@ def _load(cfg: Config, checkpoint: str) -> torch.nn.Module:
 def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str,
                      tsn_cfg: Optional[Config] = None,
                      tsn_checkpoint: Optional[str] = None) -> List[Dict]:
-    """One PNG per validation clip: the middle input frame with the teachers'
-    and the KINet student's human masks and top-3 scene labels.
+    """One PNG per validation clip: the middle input frame with what each
+    knowledge task's teacher and the KINet student predict (a human mask, the
+    top-3 scenes, ...).
 
     Args:
         cfg (Config): The KINet config (its ``test_dataloader``, so the
@@ -167,10 +192,11 @@ def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str,
     """
     model = _load(cfg, checkpoint)
     tsn = _load(tsn_cfg, tsn_checkpoint) if tsn_cfg is not None else None
-    teachers = {name: MODELS.build(t) for name, t in cfg.model.teachers.items()}
+    tasks = {name: task for name, task in
+             build_knowledge(cfg.model, 'online').items() if task.teacher}
+    class_names = {name: task.class_names() for name, task in tasks.items()}
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     classes = dataset.metainfo['classes']
-    names = scene_class_names(cfg, model.aux_heads['scene'].num_classes)
     rows = []
     for index in range(len(dataset)):
         data = model.data_preprocessor(pseudo_collate([dataset[index]]), False)
@@ -179,8 +205,8 @@ def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str,
             action = model.predict(inputs, sample)[0].pred_score
             student = model.predict_auxiliary(inputs)
             frames = model.rgb_frames(inputs)
-            teacher_mask = teachers['human'](frames).float()
-            teacher_scene = teachers['scene'](frames)
+            teacher = {name: task.teacher_prediction(frames)
+                       for name, task in tasks.items()}
             tsn_score = (tsn.predict(inputs, sample)[0].pred_score
                          if tsn is not None else None)
         middle = frames.shape[0] // 2
@@ -198,12 +224,10 @@ def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str,
         axes[0].imshow(frame)
         axes[0].set_title(title, fontsize=9)
         axes[0].axis('off')
-        _overlay(axes[1], frame, teacher_mask[middle].numpy(),
-                 'teacher: human mask, top-3 scene\n' +
-                 _top3(teacher_scene[middle], names))
-        _overlay(axes[2], frame, student['human'][middle].numpy(),
-                 'KINet student: human mask, top-3 scene\n' +
-                 _top3(student['scene'][middle], names))
+        _panel(axes[1], frame, tasks, teacher, class_names, middle,
+               'teachers')
+        _panel(axes[2], frame, tasks, student, class_names, middle,
+               'KINet student')
         fig.tight_layout()
         fig.savefig(osp.join(out_dir, row['png']), dpi=100)
         plt.close(fig)
@@ -232,7 +256,14 @@ def report_markdown(metrics: Mapping[str, Mapping[str, float]],
     if teachers:
         lines += [f'Teachers: {teachers}.', '']
     lines += ['## Validation clips', '', *comparison_table(metrics, configs),
-              '', PIPELINE_NOTE, '', '## Training losses', '',
+              '', PIPELINE_NOTE, '']
+    agreement = knowledge_table(metrics)
+    if agreement:
+        lines += ['## What the student learned from its teachers', '',
+                  'Student vs teacher on the validation clips '
+                  '(KnowledgeAgreementMetric: mask IoU, top-1/top-5 '
+                  'agreement, PCK@0.2).', '', *agreement, '']
+    lines += ['## Training losses', '',
               f'![loss curves]({loss_png})', '']
     if rows:
         with_tsn = 'tsn' in rows[0]

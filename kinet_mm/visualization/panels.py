@@ -1,9 +1,9 @@
-"""Figure panels of one video's inference: human masks, scenes, Grad-CAM (Fig. 5).
+"""Figure panels of one video's inference: each knowledge branch, Grad-CAM (Fig. 5).
 
 The figures are built with Matplotlib's object API on an Agg canvas, so no
 display (and no global backend switch) is needed.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -23,11 +23,18 @@ def top_k(probs: Tensor, names: Sequence[str], k: int = 5
     return [(names[i], v) for v, i in zip(values.tolist(), indices.tolist())]
 
 
+def predicted_tasks(result: ActionDataSample,
+                    tasks: Optional[Mapping] = None) -> List[str]:
+    """The knowledge tasks whose predictions (``pred_<task>``) a result holds."""
+    return [name for name in (tasks or {}) if f'pred_{name}' in result]
+
+
 def panel_rows(result: ActionDataSample,
-               tsn_gradcam: Optional[Tensor] = None) -> List[str]:
+               tsn_gradcam: Optional[Tensor] = None,
+               tasks: Optional[Mapping] = None) -> List[str]:
     """The kinds of panel a result can fill, in display order."""
     rows = ['frame']
-    if 'pred_human' in result or 'pred_scene' in result:
+    if predicted_tasks(result, tasks):
         rows.append('student')
     # Figure 5's order: TSN's maps above KINet's.
     if tsn_gradcam is not None:
@@ -38,8 +45,8 @@ def panel_rows(result: ActionDataSample,
 
 
 def _draw(ax: Axes, kind: str, result: ActionDataSample, index: int,
-          action_names: Sequence[str], scene_names: Optional[Sequence[str]],
-          tsn_gradcam: Optional[Tensor], human_threshold: float) -> None:
+          tasks: Optional[Mapping], class_names: Optional[Dict],
+          tsn_gradcam: Optional[Tensor]) -> None:
     frame = result.frames[index].numpy()
     ax.imshow(frame)
     ax.set_xticks([])
@@ -50,17 +57,9 @@ def _draw(ax: Axes, kind: str, result: ActionDataSample, index: int,
             index < len(inds) else f'input {index}'
         ax.set_title(label, fontsize=8)
     elif kind == 'student':
-        text = []
-        if 'pred_human' in result:
-            human = result.pred_human[index].numpy()
-            ax.imshow(np.ma.masked_less(human, human_threshold), cmap='autumn',
-                      alpha=0.55, vmin=0, vmax=1)
-            text.append(f'human {100 * (human >= human_threshold).mean():.0f}%')
-        if 'pred_scene' in result:
-            names = scene_names or [str(i) for i in
-                                    range(result.pred_scene.shape[1])]
-            text += [f'{name[:18]} {p:.2f}'
-                     for name, p in top_k(result.pred_scene[index], names, 3)]
+        text = [tasks[name].draw(ax, result.get(f'pred_{name}')[index],
+                                 (class_names or {}).get(name))
+                for name in predicted_tasks(result, tasks)]
         ax.set_xlabel('\n'.join(text), fontsize=7)
     else:
         cam = result.gradcam if kind == 'kinet_cam' else tsn_gradcam
@@ -69,27 +68,29 @@ def _draw(ax: Axes, kind: str, result: ActionDataSample, index: int,
 
 ROW_TITLES = dict(
     frame='input',
-    student='student: human mask,\ntop-3 scenes',
+    student='student: what each\nknowledge branch predicts',
     kinet_cam='KINet Grad-CAM',
     tsn_cam='TSN Grad-CAM')
 
 
 def summary_figure(result: ActionDataSample,
                    action_names: Sequence[str],
-                   scene_names: Optional[Sequence[str]] = None,
+                   tasks: Optional[Mapping] = None,
+                   class_names: Optional[Dict] = None,
                    tsn_gradcam: Optional[Tensor] = None,
                    max_frames: int = 8,
-                   human_threshold: float = 0.5,
                    title: str = '') -> Figure:
     """Paper Figure 5 for one video: a column per sampled frame.
 
-    Rows: the input frame; the student's human mask (probability
-    ``>= human_threshold``) and top-3 scenes; TSN's Grad-CAM (``tsn_gradcam``,
+    Rows: the input frame; what the student's knowledge branches predict
+    (each task of ``tasks``, e.g. ``model.knowledge``, draws its
+    ``pred_<task>``: the human mask, the top-3 scenes with ``class_names``
+    ``{task: names}``, ...); TSN's Grad-CAM (``tsn_gradcam``,
     ``(S, H, W)``, computed on the same frames); KINet's Grad-CAM, below TSN's
     as in the paper. Rows whose data the result lacks are left out. At most
     ``max_frames`` frames, evenly spread over the ``S`` inputs.
     """
-    rows = panel_rows(result, tsn_gradcam)
+    rows = panel_rows(result, tsn_gradcam, tasks)
     num = len(result.frames)
     columns = np.unique(np.linspace(0, num - 1, min(max_frames, num)).round()
                         .astype(int))
@@ -99,8 +100,8 @@ def summary_figure(result: ActionDataSample,
     axes = fig.subplots(len(rows), len(columns), squeeze=False)
     for r, kind in enumerate(rows):
         for c, index in enumerate(columns):
-            _draw(axes[r, c], kind, result, int(index), action_names,
-                  scene_names, tsn_gradcam, human_threshold)
+            _draw(axes[r, c], kind, result, int(index), tasks, class_names,
+                  tsn_gradcam)
         axes[r, 0].set_ylabel(ROW_TITLES[kind], fontsize=9)
     fig.suptitle(title + _score_line(result, action_names), fontsize=10)
     fig.tight_layout()
@@ -110,17 +111,16 @@ def summary_figure(result: ActionDataSample,
 def frame_figure(result: ActionDataSample,
                  index: int,
                  action_names: Sequence[str],
-                 scene_names: Optional[Sequence[str]] = None,
-                 tsn_gradcam: Optional[Tensor] = None,
-                 human_threshold: float = 0.5) -> Figure:
+                 tasks: Optional[Mapping] = None,
+                 class_names: Optional[Dict] = None,
+                 tsn_gradcam: Optional[Tensor] = None) -> Figure:
     """The panels of one input frame side by side (one frame of the animation)."""
-    kinds = panel_rows(result, tsn_gradcam)
+    kinds = panel_rows(result, tsn_gradcam, tasks)
     fig = Figure(figsize=(PANEL_INCHES * len(kinds), PANEL_INCHES + 1.6))
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(kinds), squeeze=False)[0]
     for ax, kind in zip(axes, kinds):
-        _draw(ax, kind, result, index, action_names, scene_names, tsn_gradcam,
-              human_threshold)
+        _draw(ax, kind, result, index, tasks, class_names, tsn_gradcam)
         if kind != 'frame':
             ax.set_title(ROW_TITLES[kind].replace('\n', ' '), fontsize=8)
     fig.suptitle(_score_line(result, action_names, k=3), fontsize=9)

@@ -1,21 +1,24 @@
 """A JSON-ready summary of one video's inference result."""
-from typing import Dict, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence
 
 from mmaction.structures import ActionDataSample
 
-from .panels import top_k
+from .panels import predicted_tasks, top_k
 
 
 def result_summary(result: ActionDataSample,
                    action_names: Sequence[str],
-                   scene_names: Optional[Sequence[str]] = None,
+                   tasks: Optional[Mapping] = None,
+                   class_names: Optional[Dict] = None,
                    k: int = 5) -> Dict:
-    """Top-``k`` actions, and per input frame its index and top-3 scenes.
+    """Top-``k`` actions, and per input frame its index and what each
+    knowledge task of ``tasks`` predicted there (its ``describe``).
 
     Returns:
         dict: ``top_actions`` (``[name, score]`` pairs), ``frames`` (one dict
-        per input frame: ``frame_ind``, ``human_fraction`` (share of pixels
-        with human probability >= 0.5), ``top_scenes``) and ``gradcam_class``.
+        per input frame: ``frame_ind`` and a dict per task, e.g. ``human``:
+        ``fraction`` (share of pixels with human probability >= 0.5),
+        ``scene``: ``top3``) and ``gradcam_class``.
     """
     inds = result.metainfo.get('frame_inds')
     frames = []
@@ -23,15 +26,9 @@ def result_summary(result: ActionDataSample,
         entry = dict(input_index=t)
         if inds is not None and t < len(inds):
             entry['frame_ind'] = int(inds[t])
-        if 'pred_human' in result:
-            entry['human_fraction'] = round(
-                float((result.pred_human[t] >= 0.5).float().mean()), 4)
-        if 'pred_scene' in result:
-            names = scene_names or [
-                str(i) for i in range(result.pred_scene.shape[1])
-            ]
-            entry['top_scenes'] = [[name, round(p, 4)] for name, p in top_k(
-                result.pred_scene[t], names, 3)]
+        for name in predicted_tasks(result, tasks):
+            entry[name] = tasks[name].describe(result.get(f'pred_{name}')[t],
+                                               (class_names or {}).get(name))
         frames.append(entry)
     summary = dict(
         top_actions=[[name, round(p, 4)]

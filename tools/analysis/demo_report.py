@@ -73,8 +73,8 @@ def main() -> None:
     tsn_cfg = Config.fromfile(args.tsn_config) if args.tsn_config else None
     rows = demo_report.val_clip_figures(cfg, checkpoints['KINet'], out_dir,
                                         tsn_cfg, checkpoints.get('TSN'))
-    teachers = ', '.join(f'{name}: `{t.type}`'
-                         for name, t in cfg.model.teachers.items())
+    teachers = ', '.join(f'{name}: `{task.teacher.type}`' for name, task in
+                         cfg.model.knowledge.items() if task and task.teacher)
     with open(osp.join(out_dir, 'report.md'), 'w') as f:
         f.write(demo_report.report_markdown(metrics, configs, rows, teachers))
     for name, values in metrics.items():

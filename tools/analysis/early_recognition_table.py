@@ -50,7 +50,7 @@ def main(argv=None) -> int:
         spec.seeds = args.seeds
     torch.set_num_threads(args.threads)
     import kinet_mm  # noqa: F401  (registers the modules and compat shims)
-    from kinet_mm.apis import markdown_table, plot_curves, run_table
+    from kinet_mm.experiments import markdown_table, plot_curves, run_table
     init_default_scope('mmaction')
     os.makedirs(args.work_dir, exist_ok=True)
     logger = MMLogger.get_instance(

@@ -23,8 +23,8 @@ from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 
 import kinet_mm  # noqa: F401  (applies the compatibility shims, registers modules)
-from kinet_mm.apis import dump_test_scores, markdown_split_table, split_table
-from kinet_mm.apis.split_average import TSN_COEFFICIENTS
+from kinet_mm.experiments import (TSN_COEFFICIENTS, dump_test_scores,
+                                  markdown_split_table, split_table)
 
 
 def parse_args():

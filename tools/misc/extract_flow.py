@@ -1,7 +1,7 @@
 """TV-L1 optical flow for the videos of MMAction2 annotation files.
 
 Calls MMAction2's own ``tools/misc/flow_extraction.py`` functions through
-``kinet_mm.datasets.flow_extraction`` (which says what it adds: atomic,
+``kinet_mm.extraction.flow`` (which says what it adds: atomic,
 resumable videos, short side, step), writes the rawframe layout
 (``x_00001.jpg``, ``y_00001.jpg``, ...) and, for every annotation file
 ``NAME.txt``, ``OUT/NAME_rawframes.txt`` (``<frame_dir> <total_frames>
@@ -23,7 +23,7 @@ import sys
 import cv2
 from mmengine.logging import MMLogger
 
-from kinet_mm.datasets.flow_extraction import extract_dataset_flow
+from kinet_mm.extraction.flow import extract_dataset_flow
 
 
 def parse_args(argv=None):

@@ -25,7 +25,7 @@ from mmengine.dist import get_dist_info
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
-from kinet_mm.datasets.videos import SPLITS, dataset_cfgs, list_videos
+from kinet_mm.extraction import SPLITS, dataset_cfgs, list_videos
 from kinet_mm.features import SegmentFeatureExtractor, extract_to_cache
 from kinet_mm.utils.dist import init_launcher
 

@@ -8,7 +8,7 @@
 _base_ = [
     '../../kinet/kinet_r18_1x1x3_realclips-cpu.py',
 ]
-model = dict(pseudo_label_source='cache')
+model = dict(pseudo_label_source='none')
 
 num_levels = 10
 frames_per_level = 1

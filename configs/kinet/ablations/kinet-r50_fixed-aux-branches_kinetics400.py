@@ -11,7 +11,7 @@ model = dict(
         fixed_branches=dict(
             human=dict(
                 type='TeacherFeatureBranch',
-                teacher={{_base_.model.teachers.human}},
+                teacher={{_base_.model.knowledge.human.teacher}},
                 stage_indices=(0, 1),
                 in_channels=(512, 1024),
                 **student_norm),
@@ -25,6 +25,7 @@ model = dict(
                 stage_indices=(0, 1),
                 in_channels=(1024, 2048),
                 **student_norm))),
-    human_head=None,
-    scene_head=None,
-    teachers=None)
+    # The branches stay (named by the tasks); no head, loss or distillation.
+    knowledge=dict(
+        human=dict(head=None, teacher=None),
+        scene=dict(head=None, teacher=None)))

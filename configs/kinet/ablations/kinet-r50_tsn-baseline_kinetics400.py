@@ -1,8 +1,4 @@
 # Table 1, "Baseline TSN-ResNet50", trained with KINet's recipe for a fair
 # comparison: no auxiliary branch, head or teacher, i.e. exactly a TSN.
 _base_ = './kinet-r50_multitask-human-scene_kinetics400.py'
-model = dict(
-    backbone=dict(aux_branches=()),
-    human_head=None,
-    scene_head=None,
-    teachers=None)
+model = dict(knowledge=dict(_delete_=True))

@@ -1,3 +1,4 @@
 from .early_recognition_metric import EarlyRecognitionMetric
+from .knowledge_agreement import KnowledgeAgreementMetric
 
-__all__ = ['EarlyRecognitionMetric']
+__all__ = ['EarlyRecognitionMetric', 'KnowledgeAgreementMetric']

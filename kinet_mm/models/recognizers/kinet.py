@@ -1,78 +1,80 @@
 """The KINet recognizer: three branches, knowledge integration, distillation."""
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmaction.models.recognizers import Recognizer2D
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from mmengine.model import ModuleDict
 from torch import Tensor
 
-from ...pseudo_labels.labelers import OnlinePseudoLabeler
 from ...utils.frames import preprocessed_to_rgb
+from ..knowledge import build_knowledge
+from ..knowledge.base import split_rows
 from ..teachers import BaseTeacher
 from ..utils.batch_norm import freeze_batch_norms
 
-PSEUDO_LABEL_SOURCES = dict(online='OnlinePseudoLabeler',
-                            cache='CachedPseudoLabeler')
 STAGES = ('backbone', 'neck', 'head')
+#: Model keys of kinet_mm < 0.3, before ``knowledge`` (docs/knowledge.md):
+#: ``<task>_head``, ``loss_<task>``, ``teachers`` and ``pseudo_labeler``.
+LEGACY_KEYS = ('teachers', 'pseudo_labeler')
 
 
 @MODELS.register_module()
 class KINet(Recognizer2D):
-    """Knowledge Integration Network (Wang et al., AAAI 2020).
+    """Knowledge Integration Network (Zhang et al., AAAI 2020).
 
     A TSN-style 2D recognizer whose :class:`KINetBackbone` gives one feature map
-    per branch (action, human, scene). The action map (or, for a head that
-    ``fuses_branches`` such as :class:`AKGHead`, all of them) goes to
-    ``cls_head``. In loss mode the human branch also feeds a parsing decoder and
-    the scene branch a scene classifier, trained on the targets of a
-    pseudo-labeler (:mod:`kinet_mm.pseudo_labels.labelers`): frozen teachers run
-    on the augmented frames, or labels read from a cache. Prediction never runs
-    the auxiliary heads or the teachers.
+    per branch: the action branch and one auxiliary branch per kind of
+    knowledge (``knowledge``: human parsing and scene in the paper). The
+    action map (or, for a head that ``fuses_branches`` such as
+    :class:`AKGHead`, all of them) goes to ``cls_head``. In loss mode each
+    task's head (:mod:`kinet_mm.models.knowledge`) learns its teacher's pseudo
+    labels from its branch map: frozen teachers run on the augmented frames
+    (``pseudo_label_source='online'``) or labels are read from a cache
+    (``'cache'``). Prediction runs neither the auxiliary heads nor the
+    teachers (unless ``test_cfg.knowledge_agreement`` asks to measure the
+    student against its teachers).
 
-    Loss: ``L = L_action + w_h * L_human + w_s * L_scene`` (eq. 6); the weights are
-    the ``loss_weight`` of ``loss_human`` and ``loss_scene`` (paper: 0.01 each).
+    Loss: ``L = L_action + sum_k w_k L_k`` (eq. 6); ``w_k`` is the
+    ``loss_weight`` of task ``k``'s ``loss`` (paper: 0.01 for human and scene).
 
     Args:
-        backbone (dict): A :class:`KINetBackbone` config.
-        cls_head (dict): Action head (``AKGHead``, or e.g. ``TSNHead`` for the
-            multitask ablations without AKG).
-        human_head (dict, optional): Decoder on the human map, giving
-            ``(N * num_segs, 2, h, w)`` logits. Needs a ``human`` branch.
-        scene_head (dict, optional): Classifier on the pooled scene map.
-        pseudo_labeler (dict, optional): Where the auxiliary heads' targets come
-            from: ``dict(type='OnlinePseudoLabeler', ...)`` or
-            ``dict(type='CachedPseudoLabeler', ...)`` (with ``mask_stride``,
-            ``scene_target``). Its ``branches`` and ``num_scene_classes`` are
-            filled in from the heads, and an online labeler without
-            ``teachers`` takes ``teachers``. Defaults to None: built from
-            ``pseudo_label_source``.
-        teachers (dict, optional): ``dict(human=..., scene=...)`` teacher configs
-            of the online labeler; also what ``tools/extract_pseudo_labels.py``
-            runs to build a cache.
-        pseudo_label_source (str, optional): Shortcut for ``pseudo_labeler``:
-            ``'online'`` (the default) or ``'cache'``.
-        loss_human (dict): Loss of the human decoder.
-        loss_scene (dict): Loss of the scene classifier.
+        backbone (dict): A :class:`KINetBackbone` config. Its
+            ``aux_branches`` are the tasks' names (filled in).
+        cls_head (dict): Action head (``AKGHead``, whose ``num_branches`` is
+            filled in, or e.g. ``TSNHead`` for the multitask ablations).
+        knowledge (dict, optional): ``{name: task config}``, e.g.
+            ``human=dict(type='HumanParsingKnowledge', head=..., loss=...,
+            teacher=...)``; an entry set to None is dropped (how a config
+            removes an inherited task). Defaults to None: a TSN.
+        pseudo_label_source (str): ``'online'``, ``'cache'`` or ``'none'``
+            (no teacher and no auxiliary head: inference and deployment; see
+            :func:`kinet_mm.models.knowledge.teacher_free`). Defaults to
+            ``'online'``.
         kwargs: ``train_cfg``, ``test_cfg``, ``data_preprocessor``, ``init_cfg``
             as in :class:`Recognizer2D`. ``test_cfg`` may set ``num_segs``
             (segments per test view, e.g. with TenCrop), ``window_size`` (the
-            AKG's sliding window) and ``max_testing_views``.
+            AKG's sliding window), ``max_testing_views`` and
+            ``knowledge_agreement`` (attach each task's student-vs-teacher
+            statistics to the predictions, for
+            :class:`~kinet_mm.evaluation.KnowledgeAgreementMetric`).
     """
 
     def __init__(self,
                  backbone: Dict,
                  cls_head: Dict,
-                 human_head: Optional[Dict] = None,
-                 scene_head: Optional[Dict] = None,
-                 pseudo_labeler: Optional[Dict] = None,
-                 teachers: Optional[Dict] = None,
-                 pseudo_label_source: Optional[str] = None,
-                 loss_human: Dict = dict(type='CrossEntropyLoss', loss_weight=0.01),
-                 loss_scene: Dict = dict(type='CrossEntropyLoss', loss_weight=0.01),
+                 knowledge: Optional[Dict] = None,
+                 pseudo_label_source: str = 'online',
                  **kwargs) -> None:
+        legacy = [key for key in kwargs if key in LEGACY_KEYS
+                  or key.startswith('loss_') or key.endswith('_head')]
+        if legacy:
+            raise ValueError(
+                f'KINet no longer takes {legacy}: auxiliary heads, losses '
+                'and teachers are model.knowledge.<task>.{head,loss,teacher}, '
+                'and pseudo_labeler is pseudo_label_source (docs/knowledge.md, '
+                '"From the old keys").')
         if kwargs.get('neck') is not None:
             raise ValueError(
                 'KINet takes no neck: its head reads one map per branch and '
@@ -81,45 +83,17 @@ class KINet(Recognizer2D):
         if (kwargs.get('test_cfg') or {}).get('fcn_test'):
             raise ValueError('KINet does not support fcn_test: remove it from '
                              'test_cfg.')
-        super().__init__(backbone=backbone, cls_head=cls_head, **kwargs)
-        branches = self.backbone.branch_names
+        tasks = build_knowledge(dict(knowledge=knowledge), pseudo_label_source)
+        super().__init__(backbone=_with_branches(backbone, tuple(tasks)),
+                         cls_head=_with_nodes(cls_head, 1 + len(tasks)),
+                         **kwargs)
+        self.pseudo_label_source = pseudo_label_source
         # MMEngine's ModuleDict, so init_weights reaches the heads' init_cfg.
-        self.aux_heads = ModuleDict()
-        for name, head in (('human', human_head), ('scene', scene_head)):
-            if head is None:
-                continue
-            if name not in branches:
-                raise ValueError(f'{name}_head needs a {name!r} branch; the backbone '
-                                 f'has {branches}')
-            self.aux_heads[name] = MODELS.build(head)
-        self.pseudo_labeler = self._build_pseudo_labeler(
-            pseudo_labeler, pseudo_label_source, teachers)
+        self.knowledge = ModuleDict(tasks)
         # Teachers load their own checkpoints when built: keep them out of the
         # student's (a ResNet-152 would add ~240 MB to every saved epoch).
         self.register_state_dict_post_hook(_drop_teacher_weights)
         self.register_load_state_dict_post_hook(_ignore_missing_teacher_weights)
-        self.loss_human = MODELS.build(loss_human)
-        self.loss_scene = MODELS.build(loss_scene)
-
-    def _build_pseudo_labeler(self, cfg: Optional[Dict], source: Optional[str],
-                              teachers: Optional[Dict]):
-        if cfg is not None and source is not None:
-            raise ValueError('Set either pseudo_labeler or its shortcut '
-                             'pseudo_label_source, not both.')
-        if cfg is None:
-            source = source or 'online'
-            if source not in PSEUDO_LABEL_SOURCES:
-                raise ValueError('pseudo_label_source must be one of '
-                                 f'{sorted(PSEUDO_LABEL_SOURCES)}, got {source!r}')
-            cfg = dict(type=PSEUDO_LABEL_SOURCES[source])
-        if not self.aux_heads:
-            return None  # nothing to distil: no teacher is built
-        cfg = dict(cfg, branches=tuple(self.aux_heads))
-        if 'scene' in self.aux_heads:
-            cfg.setdefault('num_scene_classes', self.aux_heads['scene'].num_classes)
-        if cfg['type'] in ('OnlinePseudoLabeler', OnlinePseudoLabeler):
-            cfg.setdefault('teachers', teachers)
-        return MODELS.build(cfg)
 
     def train(self, mode: bool = True) -> 'KINet':
         """Set the mode; with the backbone's ``partial_bn``, the heads'
@@ -127,13 +101,14 @@ class KINet(Recognizer2D):
         trunk's first BatchNorm trains anywhere in the model."""
         super().train(mode)
         if mode and getattr(self.backbone, 'partial_bn', False):
-            freeze_batch_norms(self.cls_head, self.aux_heads)
+            freeze_batch_norms(self.cls_head, self.knowledge)
         return self
 
     @property
-    def teachers(self) -> torch.nn.ModuleDict:
-        """The online pseudo-labeler's teachers (empty in cache mode)."""
-        return getattr(self.pseudo_labeler, 'teachers', torch.nn.ModuleDict())
+    def distilling(self) -> Dict:
+        """The tasks that have a head, hence targets and a loss."""
+        return {name: task for name, task in self.knowledge.items()
+                if task.distils}
 
     def extract_feat(self,
                      inputs: Tensor,
@@ -213,85 +188,78 @@ class KINet(Recognizer2D):
         return feats if getattr(self.cls_head, 'fuses_branches', False) else feats[0]
 
     def loss(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> Dict:
-        """Action loss plus the weighted distillation losses of the aux heads."""
+        """Action loss plus each task's weighted distillation loss
+        (``loss_<task>``)."""
         feats, head_kwargs = self.extract_feat(inputs)
         losses = self.cls_head.loss(self.head_input(feats), data_samples,
                                     **head_kwargs)
-        if not self.aux_heads:
+        if not self.distilling:
             return losses
         by_branch = dict(zip(self.backbone.branch_names, feats))
         targets = self.pseudo_labels(inputs, data_samples,
                                      num_segs=head_kwargs['num_segs'])
-        if 'human' in self.aux_heads:
-            losses['loss_human'] = self.human_loss(by_branch['human'],
-                                                   targets['human'])
-        if 'scene' in self.aux_heads:
-            losses['loss_scene'] = self.scene_loss(by_branch['scene'],
-                                                   targets['scene'])
+        for name, task in self.distilling.items():
+            losses[f'loss_{name}'] = task.loss(by_branch[name], targets[name])
         return losses
 
     def predict(self, inputs: Tensor, data_samples: SampleList,
                 **kwargs) -> SampleList:
-        """Action predictions only: no auxiliary head or teacher runs."""
+        """Action predictions; no auxiliary head or teacher runs unless
+        ``test_cfg.knowledge_agreement`` is set, which adds each sample's
+        ``knowledge_agreement`` statistics (:meth:`agreement`)."""
         feats, head_kwargs = self.extract_feat(inputs, test_mode=True)
-        return self.cls_head.predict(self.head_input(feats), data_samples,
-                                     **head_kwargs)
+        predictions = self.cls_head.predict(self.head_input(feats), data_samples,
+                                            **head_kwargs)
+        if (self.test_cfg or {}).get('knowledge_agreement') and self.distilling:
+            for sample, stats in zip(predictions, self.agreement(
+                    inputs, data_samples, feats, head_kwargs['num_segs'])):
+                sample.set_field(stats, 'knowledge_agreement',
+                                 field_type='metainfo')
+        return predictions
+
+    @torch.no_grad()
+    def agreement(self, inputs: Tensor, data_samples: SampleList, feats: tuple,
+                  num_segs: int) -> List[Dict[str, Tensor]]:
+        """Per sample, every task's student-vs-teacher statistics
+        (``{'<task>/<metric>': [numerator, denominator]}``), against cached
+        labels when the samples carry them, else the online teachers."""
+        by_branch = dict(zip(self.backbone.branch_names, feats))
+        targets = self.pseudo_labels(inputs, data_samples, num_segs)
+        stats = [{} for _ in data_samples]
+        for name, task in self.distilling.items():
+            for index, sample_stats in enumerate(stats):
+                part = task.agreement(
+                    split_rows(by_branch[name], len(stats), index),
+                    split_rows(targets[name], len(stats), index))
+                sample_stats.update({f'{name}/{metric}': value
+                                     for metric, value in part.items()})
+        return stats
 
     @torch.no_grad()
     def predict_auxiliary(self, inputs: Tensor) -> Dict[str, Tensor]:
-        """The auxiliary heads' own predictions, for visualisation and analysis.
-
-        Not part of :meth:`predict` (the paper drops these heads at inference).
+        """Every task's own prediction (:meth:`BaseKnowledge.predict`), for
+        visualisation and analysis; not part of :meth:`predict` (the paper
+        drops these heads at inference).
 
         Args:
             inputs (Tensor): Normalised frames ``(N, num_segs, 3, H, W)``.
 
         Returns:
-            dict: ``human``: ``(N * num_segs, H, W)`` human probability;
-            ``scene``: ``(N * num_segs, num_scene_classes)`` probabilities.
+            dict: ``{task: (N * num_segs, ...)}``, e.g. human ``(N * num_segs,
+            H, W)`` probabilities, scene ``(N * num_segs, K)``.
         """
         feats, _ = self.extract_feat(inputs)
         by_branch = dict(zip(self.backbone.branch_names, feats))
-        outputs = {}
-        if 'human' in self.aux_heads:
-            logits = self.human_logits(by_branch['human'], inputs.shape[-2:])
-            outputs['human'] = logits.softmax(dim=1)[:, 1]
-        if 'scene' in self.aux_heads:
-            outputs['scene'] = self.scene_logits(by_branch['scene']).softmax(dim=1)
-        return outputs
-
-    def human_logits(self, human_map: Tensor, size: torch.Size) -> Tensor:
-        """Human decoder logits ``(N * num_segs, 2, *size)``, bilinearly resized."""
-        logits = self.aux_heads['human']([human_map])
-        return F.interpolate(logits, size=size, mode='bilinear', align_corners=False)
-
-    def scene_logits(self, scene_map: Tensor) -> Tensor:
-        """Scene logits of the globally pooled scene map."""
-        return self.aux_heads['scene']((scene_map.mean(dim=(2, 3)), ))
-
-    def human_loss(self, human_map: Tensor, target: Tensor) -> Tensor:
-        """Per-pixel cross entropy of the human decoder.
-
-        Args:
-            human_map (Tensor): ``(N * num_segs, d, H', W')`` human branch map.
-            target (Tensor): ``(N * num_segs, h, w)`` long mask.
-        """
-        return self.loss_human(self.human_logits(human_map, target.shape[-2:]),
-                               target)
-
-    def scene_loss(self, scene_map: Tensor, target: Tensor) -> Tensor:
-        """Cross entropy of the scene classifier, one term per segment, averaged.
-
-        Args:
-            scene_map (Tensor): ``(N * num_segs, d, H', W')`` scene branch map.
-            target (Tensor): ``(N * num_segs, )`` labels or
-                ``(N * num_segs, num_scene_classes)`` probabilities.
-        """
-        return self.loss_scene(self.scene_logits(scene_map), target)
+        return {name: task.predict(by_branch[name], inputs.shape[-2:])
+                for name, task in self.distilling.items()}
 
     def pseudo_labels(self, inputs: Tensor, data_samples: SampleList,
-                      num_segs: Optional[int] = None) -> Dict[str, Tensor]:
-        """The pseudo-labeler's targets for the auxiliary heads.
+                      num_segs: Optional[int] = None) -> Dict:
+        """Every distilling task's targets for the branch maps of a batch.
+
+        Fields come from the samples when they carry them (a cache through
+        ``LoadPseudoLabels``), else from the task's teacher on the frames
+        (:meth:`teacher_frames`); each task then makes its targets.
 
         Args:
             inputs (Tensor): The preprocessed batch.
@@ -300,12 +268,20 @@ class KINet(Recognizer2D):
                 each (:meth:`teacher_frames`). Defaults to None: every segment.
 
         Returns:
-            dict: ``human``: ``(N * num_segs, H // s, W // s)`` long masks;
-            ``scene``: ``(N * num_segs, )`` labels or ``(N * num_segs, K)``
-            probabilities.
+            dict: ``{task: targets}`` (see each task's ``targets``).
         """
-        return self.pseudo_labeler(self.teacher_frames(inputs, num_segs),
-                                   data_samples)
+        targets, frames = {}, None
+        for name, task in self.distilling.items():
+            if all(key in data_samples[0] for key in task.keys):
+                fields = task.cached_fields(data_samples)
+            elif task.teacher is not None:
+                if frames is None:
+                    frames = self.teacher_frames(inputs, num_segs)
+                fields = task.teacher_fields(frames)
+            else:
+                fields = task.cached_fields(data_samples)  # names the fix
+            targets[name] = task.targets(fields, inputs.shape[-2:])
+        return targets
 
     def teacher_frames(self, inputs: Tensor,
                        num_segs: Optional[int] = None) -> Tensor:
@@ -336,3 +312,29 @@ def _ignore_missing_teacher_weights(module, incompatible_keys) -> None:
     missing = incompatible_keys.missing_keys
     missing[:] = [k for k in missing
                   if not any(k.startswith(p) or f'.{p}' in k for p in teachers)]
+
+
+def _with_branches(backbone: Dict, names: Tuple[str, ...]) -> Dict:
+    """The backbone config with one auxiliary branch per task."""
+    given = backbone.get('aux_branches')
+    if given is not None and tuple(given) != names:
+        raise ValueError(
+            f'backbone.aux_branches={tuple(given)} disagrees with the '
+            f'knowledge tasks {names}: remove aux_branches from the backbone '
+            'config, it is derived from model.knowledge.')
+    return dict(backbone, aux_branches=names)
+
+
+def _with_nodes(cls_head: Dict, num_branches: int) -> Dict:
+    """The head config with the AKG's node groups derived from the tasks."""
+    head_cls = MODELS.get(cls_head['type']) if isinstance(
+        cls_head.get('type'), str) else cls_head.get('type')
+    if not getattr(head_cls, 'fuses_branches', False):
+        return cls_head
+    given = cls_head.get('num_branches')
+    if given is not None and given != num_branches:
+        raise ValueError(
+            f'cls_head.num_branches={given} but the model has {num_branches} '
+            'branches (action + one per knowledge task): remove num_branches '
+            'from the head config, it is derived from model.knowledge.')
+    return dict(cls_head, num_branches=num_branches)

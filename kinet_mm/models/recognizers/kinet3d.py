@@ -5,7 +5,6 @@ import torch
 from mmaction.registry import MODELS
 from torch import Tensor
 
-from ...pseudo_labels.labelers import OnlinePseudoLabeler
 from ...utils.frames import preprocessed_to_rgb
 from .kinet import KINet
 
@@ -23,21 +22,24 @@ class KINet3D(KINet):
     ``window_size`` slides over positions. The auxiliary heads decode every
     position, against the online teachers' labels of the input frame at the
     centre of that position's share of the clip. Cached pseudo labels are
-    per sampled segment and therefore 2D only.
+    per sampled segment and therefore 2D only; inference and deployment build
+    no teacher (:func:`~kinet_mm.models.knowledge.teacher_free`).
 
     Args:
         kwargs: :class:`KINet`'s arguments, with a ``KINetBackbone3D`` and a
             data preprocessor of format ``NCTHW``.
     """
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        if self.pseudo_labeler is not None and not isinstance(
-                self.pseudo_labeler, OnlinePseudoLabeler):
+    def pseudo_labels(self, inputs: Tensor, data_samples, num_segs=None):
+        """Targets from the online teachers (see :meth:`teacher_frames`)."""
+        if self.pseudo_label_source == 'cache':
             raise ValueError(
                 'KINet3D labels the frame at the centre of each temporal '
                 'position online; cached pseudo labels hold one label per '
-                'sampled segment (2D). Use pseudo_label_source="online".')
+                'sampled segment (2D). Train with pseudo_label_source='
+                '"online" (inference and deployment need no labels: '
+                'kinet_mm.models.knowledge.teacher_free).')
+        return super().pseudo_labels(inputs, data_samples, num_segs)
 
     def branch_maps(self, inputs: Tensor, test_cfg: Dict) -> Tuple[tuple, int]:
         """Branch maps per temporal position, and the positions of a clip.

@@ -9,11 +9,13 @@ _base_ = '../../kinet_r18_1x1x3_realclips-cpu.py'
 load_from = 'work_dirs/kinet_r18_realclips/epoch_15.pth'  # docs/ucf101.md
 # A checkpoint saved before KINetBackbone's generic stage split names the
 # wrapped ResNet `resnet` and the branch stages layer1..4 (now net, res2..5);
-# the renames match nothing in a newer checkpoint.
+# one saved before the knowledge tasks keeps the auxiliary heads in
+# `aux_heads.<task>` (now knowledge.<task>.head). The renames match nothing in
+# a newer checkpoint (docs/knowledge.md).
 legacy_keys = [(r'^backbone\.resnet\.', 'backbone.net.')] + [
     (rf'^(backbone\.(aux_branches\.\w+|cbis)\.)layer{i}', rf'\1res{i + 1}')
     for i in (1, 2, 3, 4)
-]
+] + [(r'^aux_heads\.(\w+)\.', r'knowledge.\1.head.')]
 custom_hooks = [
     dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'],
          revise_keys=legacy_keys)

@@ -34,7 +34,6 @@ import os
 import os.path as osp
 import re
 import shutil
-import sys
 import tempfile
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -42,10 +41,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 from mmengine.logging import MMLogger
-from mmengine.utils import ProgressBar
 
 from ..utils.io import TMP_PREFIX, _fsync_dir, atomic_write
 from ..utils.mmaction_tools import load_mmaction_tool
+from .runner import run_resumable
 
 FLOW_TOOL = 'misc/flow_extraction.py'
 #: MMAction2's names (``RawframeDataset`` and its flow configs).
@@ -222,26 +221,26 @@ def extract_dataset_flow(ann_files: Sequence[str],
     logger = logger or MMLogger.get_current_instance()
     videos = list(dict.fromkeys(
         video for ann in ann_files for video, _ in read_video_annotation(ann)))
-    todo = [v for v in videos
-            if not osp.isdir(osp.join(out_root, frame_dir_name(v)))]
-    logger.info(f'{len(videos)} videos, {len(videos) - len(todo)} already '
-                f'extracted')
-    frames, seconds = 0, 0.
-    progress = ProgressBar(len(todo)) if todo else None
-    for video in todo:
+    seconds = 0.
+
+    def extract(video: str, path: str) -> int:
+        nonlocal seconds
         frame_dir = osp.join(out_root, frame_dir_name(video))
         for stale in remove_partial(frame_dir):
             logger.info(f'removed the partial extraction {stale}')
         start = time.perf_counter()
-        num = extract_flow(osp.join(video_root, video), frame_dir,
-                           **flow_kwargs)
+        num = extract_flow(path, frame_dir, **flow_kwargs)
         took = time.perf_counter() - start
-        frames, seconds = frames + num, seconds + took
-        progress.update()
+        seconds += took
         logger.info(f'{video}: {num} flow frames in {took:.1f} s '
                     f'({num / took:.2f} frames/s)')
-    if progress is not None:
-        sys.stdout.write('\n')
+        return num
+
+    stats = run_resumable(
+        [(video, osp.join(video_root, video)) for video in videos],
+        lambda video: osp.isdir(osp.join(out_root, frame_dir_name(video))),
+        extract, logger=logger)
+    frames = stats['frames']
     if frames:
         logger.info(f'extracted {frames} flow frames in {seconds:.1f} s: '
                     f'{frames / seconds:.2f} frames/s')
@@ -250,5 +249,6 @@ def extract_dataset_flow(ann_files: Sequence[str],
         out_file = osp.join(out_root, f'{stem}_rawframes.txt')
         num = write_rawframe_annotation(ann, out_root, out_file)
         logger.info(f'wrote {out_file} ({num} videos)')
-    return dict(videos=len(videos), skipped=len(videos) - len(todo),
+    logger.info(f'{len(videos)} videos, {stats["skipped"]} already extracted')
+    return dict(videos=len(videos), skipped=stats['skipped'],
                 flow_frames=frames, seconds=seconds)

@@ -20,7 +20,7 @@ from mmengine.runner import Runner, TestLoop
 
 from ..evaluation.metrics.early_recognition_metric import ratio_key
 from ..features import SegmentFeatureCache, SegmentFeatureExtractor
-from ..datasets.videos import SPLITS, dataset_cfgs, list_videos
+from ..extraction.videos import SPLITS, dataset_cfgs, list_videos
 from ..features.segment_feature_extractor import extract_to_cache
 
 PREFIX = 'early/'
