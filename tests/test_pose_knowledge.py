@@ -314,6 +314,25 @@ def test_teacher_without_person_copies_and_errors(teacher, person_frame):
         MediaPipePoseTeacher(keypoints=['nose', 'left_hand'])
 
 
+def test_teacher_zeroes_keypoints_outside_the_frame(teacher, real_clips):
+    """A close-up (UCF101 ApplyEyeMakeup): MediaPipe places a shoulder past
+    the frame's side with high visibility; the teacher gives it confidence 0,
+    as a keypoint cropped away."""
+    reader = decord.VideoReader(str(VIDEOS / 'v_ApplyEyeMakeup.avi'),
+                                num_threads=1)
+    image = reader[len(reader) // 2].asnumpy()
+    landmarks = teacher._get_pose().process(image).pose_landmarks.landmark
+    raw = torch.tensor([[landmarks[MEDIAPIPE_POSE_LANDMARKS.index(name)].x,
+                         landmarks[MEDIAPIPE_POSE_LANDMARKS.index(name)].y,
+                         landmarks[MEDIAPIPE_POSE_LANDMARKS.index(name)]
+                         .visibility] for name in teacher.keypoint_names])
+    outside = ((raw[:, :2] < 0) | (raw[:, :2] > 1)).any(1)
+    assert (outside & (raw[:, 2] >= 0.5)).any(), raw  # the case at stake
+    kpts = teacher(torch.from_numpy(image).permute(2, 0, 1)[None].float())[0]
+    assert torch.equal(kpts[:, :2], raw[:, :2])
+    assert torch.equal(kpts[:, 2], torch.where(outside, 0., raw[:, 2]))
+
+
 def test_teacher_landmark_names_and_subsets(person_frame, teacher):
     from mediapipe.python.solutions.pose import PoseLandmark
     assert MEDIAPIPE_POSE_LANDMARKS == tuple(
