@@ -138,6 +138,11 @@ def test_pck_hand_computed():
     correct, total = pck_counts(pred, target, alpha=0.05,
                                 image_size=(100, 400))  # 4 px
     assert (correct.item(), total.item()) == (0, 3)
+    # Exactly at the threshold (0.5 * box 0.5, binary exact) is not correct.
+    target = torch.tensor([[[0., 0., 1.], [0.5, 0.5, 1.]]])
+    pred = torch.tensor([[[0.25, 0.], [0.5, 0.5]]])
+    correct, total = pck_counts(pred, target, alpha=0.5)
+    assert (correct.item(), total.item()) == (1, 2)
 
 
 # ---------------------------------------------------------------- geometry
