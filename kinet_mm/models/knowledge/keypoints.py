@@ -10,7 +10,6 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 FLIP_DIRECTIONS = ('horizontal', 'vertical', 'diagonal')
