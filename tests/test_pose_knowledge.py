@@ -155,6 +155,8 @@ def test_flip_permutation_swaps_pairs():
         flip_permutation(5, [(1, 5)])
     with pytest.raises(ValueError, match='several'):
         flip_permutation(5, [(1, 2), (2, 3)])
+    with pytest.raises(ValueError, match='itself'):
+        flip_permutation(5, [(4, 4)])
 
 
 def coordinate_image(height: int, width: int) -> np.ndarray:

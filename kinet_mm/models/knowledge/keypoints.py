@@ -35,6 +35,9 @@ def flip_permutation(num_keypoints: int,
             raise ValueError(f'flip_pairs must hold (left, right) pairs, got '
                              f'{tuple(pair)}')
         left, right = (int(index) for index in pair)
+        if left == right:
+            raise ValueError(f'flip pair {(left, right)} pairs a keypoint '
+                             'with itself')
         for index in (left, right):
             if not 0 <= index < num_keypoints:
                 raise ValueError(f'flip pair {(left, right)} is out of range '
@@ -43,9 +46,6 @@ def flip_permutation(num_keypoints: int,
                 raise ValueError(f'keypoint {index} is in several flip_pairs '
                                  f'{tuple(map(tuple, flip_pairs))}')
             seen.add(index)
-        if left == right:
-            raise ValueError(f'flip pair {(left, right)} pairs a keypoint '
-                             'with itself')
         perm[left], perm[right] = right, left
     return perm
 
