@@ -42,7 +42,9 @@ def teacher_free(model_cfg: Dict, heads: bool = True) -> Dict:
     """
     model_cfg = copy.deepcopy(model_cfg)
     if 'knowledge' in model_cfg:
-        model_cfg['pseudo_label_source'] = 'cache' if heads else 'none'
+        # A config already without heads (a deployed one) keeps none.
+        keep_heads = heads and model_cfg.get('pseudo_label_source') != 'none'
+        model_cfg['pseudo_label_source'] = 'cache' if keep_heads else 'none'
     return model_cfg
 
 
