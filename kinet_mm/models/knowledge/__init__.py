@@ -11,11 +11,12 @@ from mmaction.registry import MODELS
 
 from .base import PSEUDO_LABEL_SOURCES, BaseKnowledge
 from .human_parsing import HumanParsingKnowledge
+from .pose import KeypointHeatmapLoss, PoseKnowledge
 from .scene import SceneKnowledge
 
 __all__ = [
-    'BaseKnowledge', 'HumanParsingKnowledge', 'PSEUDO_LABEL_SOURCES',
-    'SceneKnowledge', 'build_knowledge', 'knowledge_cfgs', 'teacher_free'
+    'BaseKnowledge', 'HumanParsingKnowledge', 'KeypointHeatmapLoss',
+    'PSEUDO_LABEL_SOURCES', 'PoseKnowledge', 'SceneKnowledge', 'build_knowledge', 'knowledge_cfgs', 'teacher_free'
 ]
 
 
