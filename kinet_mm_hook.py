@@ -44,17 +44,56 @@ class CompatVersionWarning(UserWarning):
     not one it was written and tested for."""
 
 
-_VERSIONS: dict = {}
+#: Distribution -> module whose ``__version__`` it is: read from the imported
+#: module, the gate costs nothing (importlib.metadata and packaging would add
+#: ~25 ms to every process that imports mmengine.config).
+_MODULES = {'mmengine': 'mmengine', 'mmaction2': 'mmaction', 'torch': 'torch',
+            'openmim': 'mim'}
 
 
-def _installed_version(dist: str):
-    if dist not in _VERSIONS:
-        from importlib.metadata import PackageNotFoundError, version
-        try:
-            _VERSIONS[dist] = version(dist)
-        except PackageNotFoundError:
-            _VERSIONS[dist] = None
-    return _VERSIONS[dist]
+def installed_version(dist: str):
+    """Version of ``dist``: its imported module's ``__version__``, else from
+    the installed metadata; None if not installed."""
+    module = sys.modules.get(_MODULES.get(dist, dist))
+    if getattr(module, '__version__', None):
+        return str(module.__version__)
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+def _release(text: str) -> tuple:
+    """``'2.14.1+cpu'`` -> ``(2, 14, 1)``; ``'1.2.0rc1'`` -> ``(1, 2, 0)``."""
+    numbers = []
+    for part in text.split('+')[0].split('.'):
+        digits = len(part) - len(part.lstrip('0123456789'))
+        if not digits:
+            break
+        numbers.append(int(part[:digits]))
+        if digits < len(part):  # 0rc1: stop at the pre-release tag
+            break
+    return tuple(numbers)
+
+
+def matches(version: str, specifier: str) -> bool:
+    """Whether ``version`` satisfies ``specifier``: comma-separated clauses of
+    ``==``, ``!=``, ``>=``, ``<=``, ``>``, ``<`` (release numbers compared,
+    padded with zeros), e.g. ``'>=2.6'``, ``'==0.10.7'``, ``'>=1.2,<1.3'``."""
+    ops = {'==': tuple.__eq__, '!=': tuple.__ne__, '>=': tuple.__ge__,
+           '<=': tuple.__le__, '>': tuple.__gt__, '<': tuple.__lt__}
+    for clause in specifier.split(','):
+        clause = clause.strip()
+        op = next(o for o in ('==', '!=', '>=', '<=', '>', '<')
+                  if clause.startswith(o))
+        have, want = _release(version), _release(clause[len(op):].strip())
+        width = max(len(have), len(want))
+        have += (0, ) * (width - len(have))
+        want += (0, ) * (width - len(want))
+        if not ops[op](have, want):
+            return False
+    return True
 
 
 def version_gate(shim: str, fixes: dict) -> bool:
@@ -63,17 +102,16 @@ def version_gate(shim: str, fixes: dict) -> bool:
     Args:
         shim (str): The shim's name, for the warning.
         fixes (dict): ``{distribution: specifier}``, e.g.
-            ``{'mmengine': '==0.10.7'}``.
+            ``{'mmengine': '==0.10.7'}`` (see :func:`matches`).
 
     Returns:
         bool: True if every distribution matches. Otherwise a
         :class:`CompatVersionWarning` names the shim and the versions found,
         and the caller must not apply it.
     """
-    from packaging.specifiers import SpecifierSet
-    wrong = {dist: _installed_version(dist) for dist, spec in fixes.items()
-             if _installed_version(dist) is None
-             or _installed_version(dist) not in SpecifierSet(spec)}
+    found = {dist: installed_version(dist) for dist in fixes}
+    wrong = {dist: ver for dist, ver in found.items()
+             if ver is None or not matches(ver, fixes[dist])}
     if not wrong:
         return True
     import warnings

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 import torch
 from fixtures import REPO_ROOT, run_command
+from fixtures.slurm import rank_logs, slurm_env
 from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.runner import CheckpointLoader
 
-STANDIN = REPO_ROOT / 'tests' / 'fixtures' / 'slurm'
 CONFIG = REPO_ROOT / 'configs' / 'tsn' / 'tsn_r50_1x1x3_realclips-cpu.py'
 NUM_CLIPS = 4
 WORLD_SIZE = 2
@@ -34,29 +34,13 @@ ITERS = NUM_CLIPS // WORLD_SIZE  # per rank and epoch, batch 1
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def slurm_env(real_clips: Path, **extra: str) -> dict:
-    """Environment of a job: the stand-in first on PATH, our test hooks
-    importable, one OpenMP thread a rank."""
-    return dict(PATH=f'{STANDIN}{os.pathsep}{os.environ["PATH"]}',
-                PYTHONPATH=f'{REPO_ROOT / "tests"}{os.pathsep}{REPO_ROOT}',
-                PYTHON=sys.executable, KINET_SHARED=str(real_clips.parents[1]),
-                MASTER_PORT=str(free_port()), OMP_NUM_THREADS='1', **extra)
-
-
 def write_config(folder: Path, **hook) -> Path:
     """The smallest real-clip recipe: TSN-R18, 4 clips, batch 1, 2 epochs,
-    the shard-recording hook (``fixtures.slurm_hooks``)."""
+    the shard-recording hook (``fixtures/slurm/hooks.py``)."""
     path = folder / 'slurm_tsn_r18.py'
     path.write_text(
         f"_base_ = '{CONFIG}'\n"
-        "custom_imports = dict(imports=['kinet_mm', 'fixtures.slurm_hooks'],"
+        "custom_imports = dict(imports=['kinet_mm', 'fixtures.slurm.hooks'],"
         ' allow_failed_imports=False)\n'
         f"custom_hooks = [dict(type='_TestShardHook', **{hook!r})]\n"
         'model = dict(backbone=dict(depth=18), cls_head=dict(in_channels=512))\n'
@@ -98,15 +82,6 @@ def assert_disjoint_shards(work_dir: Path, epoch: int, clips: list) -> dict:
     return found
 
 
-def rank_logs(run_dir: Path) -> dict:
-    logs = {}
-    for path in run_dir.glob('*.log'):
-        match = re.search(r'_rank(\d+)\.log$', path.name)
-        if match:
-            logs[int(match.group(1))] = path.read_text(errors='replace')
-    return logs
-
-
 def train_iters(log: str) -> list:
     return re.findall(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/\d+\]', log)
 
@@ -120,7 +95,7 @@ def test_slurm_train_two_nodes_killed_rank_and_resume(tmp_path, real_clips):
                           once_file=str(tmp_path / 'killed_once'))
     command = ['bash', 'tools/slurm_train.sh', 'p', 'kinet', config,
                '--work-dir', work_dir, '--resume']
-    env = slurm_env(real_clips, GPUS=str(WORLD_SIZE), GPUS_PER_NODE='1',
+    env = slurm_env(GPUS=str(WORLD_SIZE), GPUS_PER_NODE='1',
                     CPUS_PER_TASK='1')
     clips = clip_names(real_clips / 'train.txt')
 
@@ -178,7 +153,7 @@ def test_slurm_test_two_ranks_write_what_one_process_writes(tmp_path,
         dumps[tasks] = work_dir / 'preds.pkl'
         run_command('bash', 'tools/slurm_test.sh', 'p', 'kinet-test', config,
                     checkpoint, '--work-dir', work_dir, '--dump', dumps[tasks],
-                    **slurm_env(real_clips, GPUS=str(tasks),
+                    **slurm_env(GPUS=str(tasks),
                                 GPUS_PER_NODE=str(tasks), CPUS_PER_TASK='1'))
     logs = rank_logs(next(p for p in (tmp_path / 'test_2').iterdir()
                           if p.is_dir()))
@@ -188,8 +163,7 @@ def test_slurm_test_two_ranks_write_what_one_process_writes(tmp_path,
             str(ITERS), str(ITERS))
     one, two = (pickle.loads(dumps[n].read_bytes()) for n in (1, WORLD_SIZE))
     assert len(one) == len(two) == NUM_CLIPS
-    clips = clip_names(real_clips / 'val.txt')
-    for a, b, clip in zip(one, two, clips):
+    for a, b in zip(one, two):
         assert a['gt_label'] == b['gt_label']
         torch.testing.assert_close(b['pred_score'], a['pred_score'],
                                    rtol=1e-5, atol=1e-6)
@@ -208,7 +182,7 @@ def test_extract_pseudo_labels_slurm_two_tasks(tmp_path, real_clips):
     run_command('srun', '--ntasks=2', '--kill-on-bad-exit=1', sys.executable,
                 'tools/extract_pseudo_labels.py', cfg.filename, '--out', out,
                 '--stride', '8', '--launcher', 'slurm',
-                **slurm_env(real_clips))
+                **slurm_env())
     cache = PseudoLabelCache(str(out))
     assert sorted(cache.keys()) == sorted([CLIP_A, CLIP_B])
     assert all(cache.is_complete(key) for key in cache.keys())
