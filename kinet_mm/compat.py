@@ -306,4 +306,4 @@ def apply_all() -> None:
 
 
 __all__ = ['CompatVersionWarning', 'SHIMS', 'Shim', 'VideoReadError',
-           'apply_all', 'slurm_to_torch_env']
+           'apply_all', 'slurm_to_torch_env', 'version_gate']

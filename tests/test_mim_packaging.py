@@ -3,10 +3,14 @@
 A user's config lives outside the repository and inherits ours through the
 ``kinet_mm::`` prefix; it trains through our ``tools/train.py`` and through
 ``mim train`` of a non-editable install. MMAction2's own ``tools/train.py``
-cannot parse the prefix (it never imports kinet_mm before reading the config):
-the test pins the error ``docs/mim.md`` shows. The wheel is built from a copy of
-the repository (the build writes ``kinet_mm/.mim`` into its source tree) and
-installed into a scratch folder on ``PYTHONPATH``.
+parses the config before anything imports kinet_mm: from a bare checkout on
+``PYTHONPATH`` it cannot read the prefix (the test pins the error
+``docs/mim.md`` shows); from an install, whose ``kinet_mm_hook.pth`` registers
+the prefix at start-up, it can. The wheel is built from a copy of the
+repository (the build writes ``kinet_mm/.mim`` into its source tree) and
+installed into a scratch folder on ``PYTHONPATH``; the README's editable install
+goes into a throwaway venv (``editable``), where ``mim search`` and ``mim
+train/test kinet_mm --launcher slurm`` (stand-in srun) run.
 """
 import json
 import os
@@ -94,6 +98,7 @@ def test_user_config_trains_with_our_train_tool(user_config):
 
 
 def test_mmaction_train_tool_cannot_read_the_prefix(user_config):
+    # A checkout on PYTHONPATH has no start-up hook (no .pth was installed).
     # Documented in docs/mim.md with the alternatives.
     log = run(sys.executable, MMACTION_TRAIN, user_config, '--no-validate',
               cwd=user_config.parent, ok=False)
@@ -128,6 +133,9 @@ MIM_FILES = [
     'kinet_mm/.mim/configs/tsn/tsn_r50_1x1x3_realclips-cpu.py',
     'kinet_mm/.mim/tools/train.py',
     'kinet_mm/.mim/tools/model_converters/lip_pspnet_to_mmseg.py',
+    # The start-up hook and the .pth that runs it (docs/compat.md).
+    'kinet_mm_hook.py',
+    'kinet_mm_hook.pth',
 ]
 
 
