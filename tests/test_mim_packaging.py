@@ -218,6 +218,7 @@ def editable(tmp_path_factory) -> SimpleNamespace:
     return SimpleNamespace(python=python, mim=mim, src=src, site=site, tmp=tmp)
 
 
+@pytest.mark.slow
 def test_editable_install_registers_the_start_up_hook(editable):
     assert (editable.site / 'kinet_mm_hook.pth').is_file()
     out = run(editable.python, '-c', (
@@ -232,6 +233,7 @@ def test_editable_install_registers_the_start_up_hook(editable):
                            'False']
 
 
+@pytest.mark.slow
 def test_mim_search_finds_the_editable_install(editable):
     log = run(editable.mim, 'search', 'kinet_mm', cwd=editable.tmp,
               pythonpath='')
@@ -242,6 +244,7 @@ def test_mim_search_finds_the_editable_install(editable):
     assert 'please upgrade your kinet_mm' in log
 
 
+@pytest.mark.slow
 def test_mmaction_train_tool_reads_the_prefix_with_the_hook(editable,
                                                            user_config):
     # MMAction2's own tools/train.py parses the config before anything imports
@@ -276,6 +279,7 @@ def mim_slurm_train(editable) -> Path:
     return work_dir
 
 
+@pytest.mark.slow
 def test_mim_train_slurm_trains_two_ranks(mim_slurm_train):
     assert sorted(p.name for p in mim_slurm_train.glob('*.pth')) == [
         'epoch_1.pth']
@@ -287,6 +291,7 @@ def test_mim_train_slurm_trains_two_ranks(mim_slurm_train):
                           log) == [('1', '2'), ('2', '2')]
 
 
+@pytest.mark.slow
 def test_mim_test_slurm_with_srun_args_finds_config_by_name(
         editable, mim_slurm_train):
     log = run_command(
