@@ -20,46 +20,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from fixtures import REPO_ROOT, run_command
-from fixtures.slurm import rank_logs, slurm_env
+from fixtures import run_command
+from fixtures.slurm import (NUM_CLIPS, WORLD_SIZE, clip_names, rank_logs,
+                            slurm_env, write_config)
 from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.runner import CheckpointLoader
 
-CONFIG = REPO_ROOT / 'configs' / 'tsn' / 'tsn_r50_1x1x3_realclips-cpu.py'
-NUM_CLIPS = 4
-WORLD_SIZE = 2
 ITERS = NUM_CLIPS // WORLD_SIZE  # per rank and epoch, batch 1
 
 pytestmark = pytest.mark.slow
-
-
-def write_config(folder: Path, **hook) -> Path:
-    """The smallest real-clip recipe: TSN-R18, 4 clips, batch 1, 2 epochs,
-    the shard-recording hook (``fixtures/slurm/hooks.py``)."""
-    path = folder / 'slurm_tsn_r18.py'
-    path.write_text(
-        f"_base_ = '{CONFIG}'\n"
-        "custom_imports = dict(imports=['kinet_mm', 'fixtures.slurm.hooks'],"
-        ' allow_failed_imports=False)\n'
-        f"custom_hooks = [dict(type='_TestShardHook', **{hook!r})]\n"
-        'model = dict(backbone=dict(depth=18), cls_head=dict(in_channels=512))\n'
-        'train_dataloader = dict(batch_size=1, num_workers=0,\n'
-        f'                        dataset=dict(indices={NUM_CLIPS}))\n'
-        'test_dataloader = dict(batch_size=1, num_workers=0,\n'
-        f'                       dataset=dict(indices={NUM_CLIPS}))\n'
-        'train_cfg = dict(max_epochs=2)\n'
-        'val_cfg = None\nval_dataloader = None\nval_evaluator = None\n'
-        "randomness = dict(seed=0)\n"
-        # DEBUG makes every rank write its own log file.
-        "log_level = 'DEBUG'\n")
-    return path
-
-
-def clip_names(ann_file: Path, count: int = NUM_CLIPS) -> list:
-    """The first ``count`` videos of an annotation file (``indices=count``)."""
-    lines = ann_file.read_text().split('\n')
-    return [line.split()[0] for line in lines[:count]]
 
 
 def shards(work_dir: Path, epoch: int) -> dict:
