@@ -9,8 +9,8 @@ An install of kinet_mm (wheel, ``pip install .`` or ``pip install -e .``) puts
 modules is first imported, right after that module has executed:
 
 ========================== ===================================================
-``mmengine.config``        ``kinet_mm::`` config prefix (:func:`register_config_prefix`):
-                           MMEngine reads ``_base_ = 'kinet_mm::...'`` in any
+``mmengine.config``        ``kinet_mm::`` config prefix
+                           (:func:`register_config_prefix`): MMEngine reads ``_base_ = 'kinet_mm::...'`` in any
                            tool, e.g. MMAction2's ``tools/train.py``, which
                            parses the config before ``custom_imports`` could
                            import kinet_mm.

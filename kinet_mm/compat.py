@@ -34,8 +34,10 @@ before kinet_mm is imported, by the start-up hook ``kinet_mm_hook`` (MMEngine's
    MMEngine maps them (``SLURM_PROCID`` -> ``RANK``, ``SLURM_NTASKS`` ->
    ``WORLD_SIZE``, ``SLURM_LOCALID`` -> ``LOCAL_RANK``, the first host of
    ``scontrol show hostname $SLURM_NODELIST`` -> ``MASTER_ADDR``), and drop
-   ``device_ids`` for CPU modules, which is what DDP requires for them. With
-   CUDA, MMEngine's own code runs, unchanged.
+   ``device_ids`` for CPU modules, which is what DDP requires for them. The
+   keys of a group restarted by ``torchrun --max-restarts`` get a per-restart
+   prefix (:func:`init_cpu_group`). With CUDA, MMEngine's own code runs,
+   unchanged.
 5. ``mmaction2==1.2.0``'s ``Flip`` negates horizontal flow as in 0.x, where
    ``RawFrameDecode`` returned x and y as separate images (x at even indices):
    it inverts every even *image*. Since open-mmlab/mmaction2#2631 (1.2),
@@ -194,6 +196,29 @@ def slurm_to_torch_env(port: Optional[int] = None) -> None:
     env['LOCAL_RANK'] = env.get('SLURM_LOCALID', '0')
 
 
+def init_cpu_group(**kwargs) -> None:
+    """A gloo group from torch's ``env://`` variables.
+
+    Under ``torchrun --max-restarts``, the restarted ranks rendezvous in the
+    store of the ranks they replace, under the same keys, and can read a dead
+    predecessor's address (``Gloo connectFullMesh failed ... Connection
+    refused``; 3 of 4 restarts measured here). The keys of a restarted group
+    are therefore prefixed with torchrun's ``TORCHELASTIC_RESTART_COUNT``.
+    """
+    restart = os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')
+    if restart == '0':
+        torch.distributed.init_process_group(backend='gloo', **kwargs)
+        return
+    from torch.distributed import PrefixStore, rendezvous
+    timeout = kwargs.pop('timeout', None)
+    store, rank, world_size = next(rendezvous(
+        'env://', **({} if timeout is None else dict(timeout=timeout))))
+    torch.distributed.init_process_group(
+        backend='gloo', store=PrefixStore(f'kinet_mm_restart{restart}/', store),
+        rank=rank, world_size=world_size,
+        **({} if timeout is None else dict(timeout=timeout)), **kwargs)
+
+
 def allow_cpu_distributed() -> None:
     """Let MMEngine's ``pytorch`` and ``slurm`` launchers and its DDP wrapper
     run on CPU-only ranks, with gloo."""
@@ -209,7 +234,7 @@ def allow_cpu_distributed() -> None:
     def init_dist_pytorch(backend, init_backend='torch', **kwargs) -> None:
         if _accelerated() or init_backend != 'torch':
             return init_with_gpu(backend, init_backend=init_backend, **kwargs)
-        torch.distributed.init_process_group(backend='gloo', **kwargs)
+        init_cpu_group(**kwargs)
 
     @functools.wraps(init_slurm_with_gpu)
     def init_dist_slurm(backend, port=None, init_backend='torch',
@@ -218,7 +243,7 @@ def allow_cpu_distributed() -> None:
             return init_slurm_with_gpu(
                 backend, port=port, init_backend=init_backend, **kwargs)
         slurm_to_torch_env(port)
-        torch.distributed.init_process_group(backend='gloo', **kwargs)
+        init_cpu_group(**kwargs)
 
     @functools.wraps(ddp_init)
     def init_ddp(self, module, *args, **kwargs) -> None:

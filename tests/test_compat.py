@@ -280,7 +280,8 @@ for name in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK'):
     os.environ.pop(name, None)
 init_dist('slurm', backend='nccl', port=port)  # as MMAction2's configs ask
 print(torch.distributed.get_backend(), torch.distributed.get_world_size(),
-      os.environ['RANK'], os.environ['LOCAL_RANK'], os.environ['MASTER_PORT'] == str(port))
+      os.environ['RANK'], os.environ['LOCAL_RANK'],
+      os.environ['MASTER_PORT'] == str(port))
 '''
 
 

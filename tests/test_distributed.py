@@ -14,6 +14,7 @@ See ``docs/distributed.md``.
 """
 import os
 import re
+import sys
 import socket
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -269,6 +270,7 @@ def test_dist_train_max_restarts_resumes_after_killed_rank(real_clips,
     log = run_command(
         'bash', 'tools/dist_train.sh', config, WORLD_SIZE, '--work-dir',
         work_dir, '--resume', MAX_RESTARTS='1', PORT=str(free_port()),
+        PYTHON=sys.executable,
         KINET_SHARED=str(real_clips.parents[1]),
         PYTHONPATH=f'{REPO_ROOT / "tests"}{os.pathsep}{REPO_ROOT}')
     assert (tmp_path / 'killed_once').exists()

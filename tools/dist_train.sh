@@ -4,10 +4,7 @@
 # Usage: bash tools/dist_train.sh CONFIG GPUS [train.py arguments ...]
 #   NNODES, NODE_RANK, PORT, MASTER_ADDR  torchrun's rendezvous (defaults: one node)
 #   MAX_RESTARTS  torchrun restarts the whole group this often after a failed
-#                 rank (default 0), with its c10d rendezvous at
-#                 MASTER_ADDR:PORT (the static one can hand the restarted ranks
-#                 their predecessors' addresses; NODE_RANK is then assigned by
-#                 the rendezvous); pass --resume so a restart continues from
+#                 rank (default 0); pass --resume so a restart continues from
 #                 the last checkpoint (docs/distributed.md)
 #   PYTHON  interpreter (default: the repository's .venv, else python)
 # Example: bash tools/dist_train.sh configs/tsn/tsn_r50_1x1x3_realclips-cpu.py 8 --amp
@@ -30,18 +27,14 @@ VENV_PY="$TOOLS/../.venv/bin/python"
 [[ -x "$VENV_PY" ]] && DEFAULT_PY="$VENV_PY" || DEFAULT_PY=python
 PYTHON=${PYTHON:-$DEFAULT_PY}
 
-if (( MAX_RESTARTS > 0 )); then
-  RDZV=(--rdzv-backend=c10d --rdzv-endpoint="$MASTER_ADDR:$PORT"
-        --max-restarts="$MAX_RESTARTS")
-else
-  RDZV=(--node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" --master_port="$PORT")
-fi
-
 set -x
 # `python -m torch.distributed.run` is torchrun, run by the chosen interpreter.
 PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
 "$PYTHON" -m torch.distributed.run \
     --nnodes="$NNODES" \
-    "${RDZV[@]}" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --master_port="$PORT" \
     --nproc_per_node="$GPUS" \
+    --max-restarts="$MAX_RESTARTS" \
     "$TOOLS/train.py" "$CONFIG" --launcher pytorch "${@:3}"
