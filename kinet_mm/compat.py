@@ -210,13 +210,14 @@ def init_cpu_group(**kwargs) -> None:
         torch.distributed.init_process_group(backend='gloo', **kwargs)
         return
     from torch.distributed import PrefixStore, rendezvous
-    timeout = kwargs.pop('timeout', None)
+    from torch.distributed.constants import default_pg_timeout
+
+    # What init_process_group does with env://, plus the prefix.
     store, rank, world_size = next(rendezvous(
-        'env://', **({} if timeout is None else dict(timeout=timeout))))
+        'env://', timeout=kwargs.get('timeout', default_pg_timeout)))
     torch.distributed.init_process_group(
         backend='gloo', store=PrefixStore(f'kinet_mm_restart{restart}/', store),
-        rank=rank, world_size=world_size,
-        **({} if timeout is None else dict(timeout=timeout)), **kwargs)
+        rank=rank, world_size=world_size, **kwargs)
 
 
 def allow_cpu_distributed() -> None:
