@@ -6,6 +6,11 @@ OpenMMLab packages add in their ``setup.py``: ``configs/``, ``tools/`` and
 ``mim train kinet_mm ...``) and MMEngine's ``kinet_mm::`` config prefix look
 for them. A wheel or sdist gets copies; an editable install gets symlinks, so
 edits to ``configs/`` are seen at once.
+
+It also installs ``kinet_mm_hook.pth`` next to the package, in a wheel and in
+an editable install alike: the start-up hook of ``kinet_mm_hook.py`` (the
+``kinet_mm::`` prefix wherever MMEngine reads a config, ``mim`` with an
+editable kinet_mm; see ``docs/compat.md``).
 """
 import os
 import os.path as osp
@@ -14,8 +19,13 @@ import shutil
 import sys
 
 from setuptools import setup
+from setuptools.command.build_py import build_py
+from setuptools.command.editable_wheel import editable_wheel
 
 MIM_FILES = ('configs', 'tools', 'model-index.yml')
+#: Run by Python at start-up from site-packages (``import kinet_mm_hook``).
+HOOK_PTH = 'kinet_mm_hook.pth'
+REPO = osp.dirname(osp.abspath(__file__))
 
 
 def mim_mode(argv) -> str:
@@ -33,11 +43,10 @@ def add_mim_extension() -> None:
     mode = mim_mode(sys.argv)
     if not mode:
         return
-    repo = osp.dirname(osp.abspath(__file__))
-    mim_dir = osp.join(repo, 'kinet_mm', '.mim')
+    mim_dir = osp.join(REPO, 'kinet_mm', '.mim')
     os.makedirs(mim_dir, exist_ok=True)
     for name in MIM_FILES:
-        src = osp.join(repo, name)
+        src = osp.join(REPO, name)
         dst = osp.join(mim_dir, name)
         if not osp.exists(src):
             continue
@@ -54,6 +63,35 @@ def add_mim_extension() -> None:
             shutil.copyfile(src, dst)
 
 
+class BuildPyWithHook(build_py):
+    """``build_py`` that also puts :data:`HOOK_PTH` at the root of the wheel."""
+
+    def run(self) -> None:
+        super().run()
+        self.copy_file(osp.join(REPO, HOOK_PTH),
+                       osp.join(self.build_lib, HOOK_PTH))
+
+
+class EditableWheelWithHook(editable_wheel):
+    """``editable_wheel`` (``pip install -e .``) that installs :data:`HOOK_PTH`.
+
+    An editable wheel holds only setuptools' own ``.pth`` and finder, whatever
+    ``build_py`` wrote; we add ours to the unpacked wheel, whose every file
+    setuptools writes into the wheel (setuptools<81, as requirements/build.txt
+    pins it; tests/test_mim_packaging.py checks an editable install).
+    """
+
+    def _run_build_commands(self, dist_name, unpacked_wheel, build_lib,
+                            tmp_dir):
+        outputs = super()._run_build_commands(dist_name, unpacked_wheel,
+                                              build_lib, tmp_dir)
+        shutil.copyfile(osp.join(REPO, HOOK_PTH),
+                        osp.join(unpacked_wheel, HOOK_PTH))
+        return outputs
+
+
 if __name__ == '__main__':
     add_mim_extension()
-    setup(include_package_data=True)
+    setup(include_package_data=True,
+          cmdclass=dict(build_py=BuildPyWithHook,
+                        editable_wheel=EditableWheelWithHook))

@@ -6,11 +6,8 @@ and registers every KINet component in MMAction2's registries, so a config with
 """
 from . import compat
 
+# The shims, the `kinet_mm::` config prefix among them (docs/compat.md).
 compat.apply_all()
-
-from .utils.config_prefix import register_config_prefix  # noqa: E402
-
-register_config_prefix()  # `_base_ = 'kinet_mm::...'` (docs/mim.md)
 
 from . import (datasets, engine, evaluation,  # noqa: E402,F401 (registers)
                models, pseudo_labels)

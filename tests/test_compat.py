@@ -267,6 +267,36 @@ print('trained', torch.distributed.get_world_size())
 '''
 
 
+INIT_SLURM_ON_CPU = '''
+import os, socket, torch
+{prelude}
+from mmengine.dist import init_dist
+with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+os.environ.update(SLURM_PROCID='0', SLURM_LOCALID='0', SLURM_NTASKS='1',
+                  SLURM_NODELIST='node-[1-2]', MASTER_ADDR='127.0.0.1')
+for name in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK'):
+    os.environ.pop(name, None)
+init_dist('slurm', backend='nccl', port=port)  # as MMAction2's configs ask
+print(torch.distributed.get_backend(), torch.distributed.get_world_size(),
+      os.environ['RANK'], os.environ['LOCAL_RANK'],
+      os.environ['MASTER_PORT'] == str(port))
+'''
+
+
+def test_cpu_slurm_fails_without_shim():
+    result = run_python(INIT_SLURM_ON_CPU.format(prelude=''))
+    assert result.returncode != 0
+    assert 'NVIDIA driver' in result.stderr
+
+
+def test_cpu_slurm_is_a_gloo_group_after_kinet_mm():
+    result = run_python(INIT_SLURM_ON_CPU.format(prelude='import kinet_mm'))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ['gloo', '1', '0', '0', 'True']
+
+
 def test_cpu_distributed_fails_without_shim():
     result = run_python(INIT_DIST_ON_CPU.format(prelude=''))
     assert result.returncode != 0
@@ -308,3 +338,43 @@ def test_flip_negates_x_of_every_stacked_flow_frame():
         mirrored = before[:, ::-1]
         np.testing.assert_array_equal(after[..., 0], 255 - mirrored[..., 0])
         np.testing.assert_array_equal(after[..., 1], mirrored[..., 1])
+
+
+# -- the version gates --------------------------------------------------------
+
+
+def test_every_shim_matches_the_installed_versions():
+    # A changed pin fails here, naming the shim (and warns on import).
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', compat.CompatVersionWarning)
+        for shim in compat.SHIMS:
+            assert compat.version_gate(shim.name, shim.fixes), shim.name
+
+
+def test_shim_for_other_versions_is_not_applied_and_says_so(monkeypatch):
+    calls = []
+    shim = compat.Shim('test shim', 'nothing', {'mmengine': '==0.9.0'},
+                       lambda: calls.append(1))
+    monkeypatch.setattr(compat, 'SHIMS', [shim])
+    with pytest.warns(compat.CompatVersionWarning,
+                      match=r"'test shim' not applied: written and tested for "
+                      r'mmengine==0.9.0, found mmengine 0.10.7'):
+        compat.apply_all()
+    assert calls == []
+    monkeypatch.setattr(compat, 'SHIMS', [shim._replace(
+        fixes={'mmengine': '>=0.10,<0.11', 'torch': '>=2.6'})])
+    compat.apply_all()
+    assert calls == [1]
+
+
+@pytest.mark.parametrize('version,specifier,expected', [
+    ('0.10.7', '==0.10.7', True), ('0.10.8', '==0.10.7', False),
+    ('2.14.1+cpu', '>=2.6', True), ('2.5.1', '>=2.6', False),
+    ('1.2.0', '>=1.2,<1.3', True), ('1.3.0', '>=1.2,<1.3', False),
+    ('1.2.0rc1', '==1.2.0', True), ('2.6', '==2.6.0', True),
+    ('8.2.1', '!=8.2.1', False),
+])
+def test_version_specifiers(version, specifier, expected):
+    from kinet_mm_hook import matches
+    assert matches(version, specifier) is expected

@@ -7,15 +7,19 @@
    batch and DDP averages gradients over ranks, so the two agree. The step runs
    with ``find_unused_parameters=False`` and twice, so a parameter left out of
    the graph (e.g. a teacher that required gradients) fails the second one.
+3. ``MAX_RESTARTS=1 tools/dist_train.sh ... --resume``: a rank killed mid-run
+   restarts the group, which resumes from the last checkpoint.
 
 See ``docs/distributed.md``.
 """
 import os
 import re
+import sys
 import socket
 from pathlib import Path
 from typing import Dict, List, Optional
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -248,3 +252,31 @@ def test_ddp_step_matches_single_process(tmp_path):
         value = ref_losses[key]
         rank_mean = sum(out['losses'][0][key] for out in ranks) / WORLD_SIZE
         assert abs(rank_mean - value) <= 1e-5 * max(1.0, abs(value)), key
+
+
+# -- 3. torchrun --max-restarts: a killed rank restarts the group -------------
+
+
+@pytest.mark.slow
+def test_dist_train_max_restarts_resumes_after_killed_rank(real_clips,
+                                                           tmp_path):
+    """``MAX_RESTARTS=1 dist_train.sh ... --resume``: rank 1 is killed in
+    epoch 2 (after epoch 1's checkpoint); torchrun restarts both ranks, which
+    resume from ``epoch_1.pth`` and finish. See docs/distributed.md."""
+    from fixtures.slurm import write_config
+    work_dir = tmp_path / 'work_dir'
+    config = write_config(tmp_path, kill_rank=1, kill_epoch=2,
+                          once_file=str(tmp_path / 'killed_once'))
+    log = run_command(
+        'bash', 'tools/dist_train.sh', config, WORLD_SIZE, '--work-dir',
+        work_dir, '--resume', MAX_RESTARTS='1', PORT=str(free_port()),
+        PYTHON=sys.executable,
+        KINET_SHARED=str(real_clips.parents[1]),
+        PYTHONPATH=f'{REPO_ROOT / "tests"}{os.pathsep}{REPO_ROOT}')
+    assert (tmp_path / 'killed_once').exists()
+    assert re.search(r'failed \(exitcode: -9\) local_rank: 1', log)
+    assert 'resumed epoch: 1, iter: 2' in log
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == [
+        'epoch_1.pth', 'epoch_2.pth']
+    checkpoint = CheckpointLoader.load_checkpoint(str(work_dir / 'epoch_2.pth'))
+    assert checkpoint['meta']['iter'] == 2 * ITERS_PER_RANK

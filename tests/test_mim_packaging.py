@@ -3,23 +3,30 @@
 A user's config lives outside the repository and inherits ours through the
 ``kinet_mm::`` prefix; it trains through our ``tools/train.py`` and through
 ``mim train`` of a non-editable install. MMAction2's own ``tools/train.py``
-cannot parse the prefix (it never imports kinet_mm before reading the config):
-the test pins the error ``docs/mim.md`` shows. The wheel is built from a copy of
-the repository (the build writes ``kinet_mm/.mim`` into its source tree) and
-installed into a scratch folder on ``PYTHONPATH``.
+parses the config before anything imports kinet_mm: from a bare checkout on
+``PYTHONPATH`` it cannot read the prefix (the test pins the error
+``docs/mim.md`` shows); from an install, whose ``kinet_mm_hook.pth`` registers
+the prefix at start-up, it can. The wheel is built from a copy of the
+repository (the build writes ``kinet_mm/.mim`` into its source tree) and
+installed into a scratch folder on ``PYTHONPATH``; the README's editable install
+goes into a throwaway venv (``editable``), where ``mim search`` and ``mim
+train/test kinet_mm --launcher slurm`` (stand-in srun) run.
 """
 import json
 import os
 import os.path as osp
 import re
 import shutil
+import site as sitepackages
 import sys
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import mmaction
 import pytest
 from fixtures import run_command
+from fixtures.slurm import free_port, rank_logs, slurm_env
 from mmengine.config import Config
 
 from kinet_mm.utils.config_prefix import config_root
@@ -36,6 +43,8 @@ ONE_STEP = ['--cfg-options', 'train_cfg.max_epochs=1',
             'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
             'default_hooks.checkpoint.interval=100',
             'default_hooks.checkpoint.save_last=False']
+#: ResNet-18 instead of the config's 50, to keep the runs short.
+SMALL_TSN = ['model.backbone.depth=18', 'model.cls_head.in_channels=512']
 
 
 def run(*args, cwd: Path, pythonpath: str = str(REPO), ok: bool = True) -> str:
@@ -89,6 +98,7 @@ def test_user_config_trains_with_our_train_tool(user_config):
 
 
 def test_mmaction_train_tool_cannot_read_the_prefix(user_config):
+    # A checkout on PYTHONPATH has no start-up hook (no .pth was installed).
     # Documented in docs/mim.md with the alternatives.
     log = run(sys.executable, MMACTION_TRAIN, user_config, '--no-validate',
               cwd=user_config.parent, ok=False)
@@ -123,6 +133,9 @@ MIM_FILES = [
     'kinet_mm/.mim/configs/tsn/tsn_r50_1x1x3_realclips-cpu.py',
     'kinet_mm/.mim/tools/train.py',
     'kinet_mm/.mim/tools/model_converters/lip_pspnet_to_mmseg.py',
+    # The start-up hook and the .pth that runs it (docs/compat.md).
+    'kinet_mm_hook.py',
+    'kinet_mm_hook.pth',
 ]
 
 
@@ -174,3 +187,123 @@ def test_mim_train_runs_a_user_config_with_the_installed_tool(installed,
     tools = installed / 'kinet_mm' / '.mim' / 'tools'
     assert f'Training command is {sys.executable} {tools}/train.py' in log
     assert re.search(r'Epoch\(train\)\s*\[1\]\[1/1\]', log)
+
+
+# ------------------------------------- the README's editable install, and mim
+
+
+@pytest.fixture(scope='module')
+def editable(tmp_path_factory) -> SimpleNamespace:
+    """``pip install -e`` of a copy of the repository, as tools/setup_env.sh
+    does, into a throwaway venv layered on this environment: the venv's own
+    site-packages (where the install writes its ``.pth`` files, run at start-up)
+    comes first, this environment's site-packages is only a path entry, so its
+    own kinet_mm install is not imported."""
+    tmp = tmp_path_factory.mktemp('editable')
+    src = copy_repo(tmp / 'src')
+    venv = tmp / 'venv'
+    run(sys.executable, '-m', 'venv', '--without-pip', venv, cwd=tmp)
+    python = venv / 'bin' / 'python'
+    site = Path(run(python, '-c', 'import sysconfig; '
+                    'print(sysconfig.get_paths()["purelib"])',
+                    cwd=tmp, pythonpath='').strip())
+    (site / '_base_environment.pth').write_text(
+        '\n'.join(sitepackages.getsitepackages()) + '\n')
+    run(python, '-m', 'pip', 'install', '-q', '--no-deps',
+        '--no-build-isolation', '-e', src, cwd=tmp, pythonpath='')
+    mim = venv / 'bin' / 'mim'  # the console script pip would write
+    mim.write_text(f'#!{python}\nimport sys\nfrom mim.cli import cli\n'
+                   'sys.exit(cli())\n')
+    mim.chmod(0o755)
+    return SimpleNamespace(python=python, mim=mim, src=src, site=site, tmp=tmp)
+
+
+@pytest.mark.slow
+def test_editable_install_registers_the_start_up_hook(editable):
+    assert (editable.site / 'kinet_mm_hook.pth').is_file()
+    out = run(editable.python, '-c', (
+        'import sys, mmengine.config as c, kinet_mm_hook\n'
+        'print(kinet_mm_hook.__file__)\n'
+        'print(getattr(c.Config._get_cfg_path, "_kinet_mm", False))\n'
+        "print('kinet_mm' in sys.modules)\n"),
+        cwd=editable.tmp, pythonpath='')
+    # The hook of the installed (editable) copy patched MMEngine's Config when
+    # mmengine.config was imported, without importing kinet_mm.
+    assert out.split() == [str(editable.src / 'kinet_mm_hook.py'), 'True',
+                           'False']
+
+
+@pytest.mark.slow
+def test_mim_search_finds_the_editable_install(editable):
+    log = run(editable.mim, 'search', 'kinet_mm', cwd=editable.tmp,
+              pythonpath='')
+    assert 'kinet-r50_akg-dot_kinetics400' in log
+    # openmim 0.3.9 alone looks for site-packages/kinet_mm (docs/compat.md).
+    log = run_command(editable.mim, 'search', 'kinet_mm', cwd=editable.tmp,
+                      ok=False, PYTHONPATH='', KINET_MM_NO_HOOK='1')
+    assert 'please upgrade your kinet_mm' in log
+
+
+@pytest.mark.slow
+def test_mmaction_train_tool_reads_the_prefix_with_the_hook(editable,
+                                                           user_config):
+    # MMAction2's own tools/train.py parses the config before anything imports
+    # kinet_mm; the start-up hook made MMEngine read `kinet_mm::` already.
+    run(editable.python, MMACTION_TRAIN, user_config, '--no-validate',
+        *ONE_STEP, cwd=user_config.parent, pythonpath='')
+    scalars = list((user_config.parent / 'work_dirs/my_tsn').glob(
+        '*/vis_data/scalars.json'))
+    assert len(scalars) == 1
+
+
+@pytest.fixture(scope='module')
+def mim_slurm_train(editable) -> Path:
+    """``mim train kinet_mm CONFIG --launcher slurm --gpus 2 --gpus-per-node 2
+    --partition p`` (no ``--srun-args``) with the stand-in srun, from the
+    editable install's checkout."""
+    work_dir = editable.tmp / 'mim_slurm'
+    log = run_command(
+        editable.mim, 'train', 'kinet_mm',
+        'configs/tsn/tsn_r50_1x1x3_realclips-cpu.py', '--launcher', 'slurm',
+        '--gpus', '2', '--gpus-per-node', '2', '--partition', 'p', '--port',
+        str(free_port()), '--work-dir', work_dir, '--no-validate',
+        '--cfg-options', *SMALL_TSN, 'train_cfg.max_epochs=1',
+        'train_dataloader.dataset.indices=4', 'train_dataloader.batch_size=1',
+        'train_dataloader.num_workers=0', 'log_level=DEBUG',
+        cwd=editable.src, **dict(slurm_env(), PYTHONPATH=''))
+    tools = editable.src / 'kinet_mm' / '.mim' / 'tools'
+    assert (f'Training command is srun -p p --gres=gpu:2 --ntasks=2 '
+            f'--ntasks-per-node=2 --cpus-per-task=2 --kill-on-bad-exit=1 '
+            f'--job-name=tsn_r50_1x1x3_realclips-cpu_train {editable.python} '
+            f'-u {tools}/train.py') in log
+    return work_dir
+
+
+@pytest.mark.slow
+def test_mim_train_slurm_trains_two_ranks(mim_slurm_train):
+    assert sorted(p.name for p in mim_slurm_train.glob('*.pth')) == [
+        'epoch_1.pth']
+    (run_dir, ) = [p for p in mim_slurm_train.iterdir() if p.is_dir()]
+    logs = rank_logs(run_dir)
+    assert sorted(logs) == [0, 1]
+    for log in logs.values():  # 4 clips over 2 ranks: 2 steps each
+        assert re.findall(r'Epoch\(train\)\s*\[1\]\[\s*(\d+)/(\d+)\]',
+                          log) == [('1', '2'), ('2', '2')]
+
+
+@pytest.mark.slow
+def test_mim_test_slurm_with_srun_args_finds_config_by_name(
+        editable, mim_slurm_train):
+    log = run_command(
+        editable.mim, 'test', 'kinet_mm', 'tsn_r50_1x1x3_realclips-cpu.py',
+        '--checkpoint', mim_slurm_train / 'epoch_1.pth', '--launcher',
+        'slurm', '--gpus', '2', '--gpus-per-node', '2', '--partition', 'p',
+        '--port', str(free_port()), '--srun-args',
+        '--job-name=kinet-test --time=5', '--work-dir',
+        editable.tmp / 'mim_test', '--cfg-options', *SMALL_TSN,
+        'test_dataloader.dataset.indices=4', 'test_dataloader.num_workers=0',
+        cwd=editable.tmp, **dict(slurm_env(), PYTHONPATH=''))
+    configs = editable.src / 'configs' / 'tsn'
+    assert f'will use {configs}/tsn_r50_1x1x3_realclips-cpu.py' in log
+    assert '--job-name=kinet-test --time=5' in log
+    assert re.search(r'Epoch\(test\)\s*\[2/2\].*acc/top1', log)

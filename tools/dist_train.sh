@@ -3,6 +3,9 @@
 #
 # Usage: bash tools/dist_train.sh CONFIG GPUS [train.py arguments ...]
 #   NNODES, NODE_RANK, PORT, MASTER_ADDR  torchrun's rendezvous (defaults: one node)
+#   MAX_RESTARTS  torchrun restarts the whole group this often after a failed
+#                 rank (default 0); pass --resume so a restart continues from
+#                 the last checkpoint (docs/distributed.md)
 #   PYTHON  interpreter (default: the repository's .venv, else python)
 # Example: bash tools/dist_train.sh configs/tsn/tsn_r50_1x1x3_realclips-cpu.py 8 --amp
 set -euo pipefail
@@ -17,6 +20,7 @@ GPUS=$2
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
+MAX_RESTARTS=${MAX_RESTARTS:-0}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 TOOLS="$(cd "$(dirname "$0")" && pwd)"
 VENV_PY="$TOOLS/../.venv/bin/python"
@@ -32,4 +36,5 @@ PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
     --master_addr="$MASTER_ADDR" \
     --master_port="$PORT" \
     --nproc_per_node="$GPUS" \
+    --max-restarts="$MAX_RESTARTS" \
     "$TOOLS/train.py" "$CONFIG" --launcher pytorch "${@:3}"
