@@ -1,0 +1,222 @@
+"""Shims that let MMDeploy 1.3.1 deploy kinet_mm recognizers unmodified.
+
+Applied by :func:`apply_mmdeploy_shims` on ``import kinet_mm`` (so a model
+config's ``custom_imports`` applies them inside MMDeploy's ``tools/deploy.py``
+and ``mmdeploy.apis``); nothing in site-packages changes. Each shim checks
+that the code it fixes is still the broken version and does nothing
+otherwise, and ``tests/test_mmdeploy.py`` shows each one failing without it.
+
+1. torch>=2.9's ``torch.onnx.export`` defaults to the dynamo exporter, which
+   needs ``onnxscript`` and ignores MMDeploy's rewriters (they patch the
+   TorchScript exporter's symbolic functions and ``_model_to_graph``).
+   Calls made by MMDeploy get ``dynamo=False`` unless they choose; other
+   callers keep torch's default. The same wrapper, and one around
+   ``torch.jit.trace`` for MMDeploy's TorchScript backend, re-raise an export
+   failure as :class:`ModelExportError` naming the module that was running
+   (``backbone.aux_branches.human (TeacherFeatureBranch)``), where torch names
+   an operator only.
+2. ``VideoRecognition.build_backend_model(model_files, **kwargs)`` lacks the
+   ``data_preprocessor_updater`` argument that ``BaseTask`` declares and that
+   ``mmdeploy.apis.inference_model`` and ``visualize_model`` pass by position,
+   so both fail with "takes from 1 to 2 positional arguments but 3 were
+   given". We accept it and apply it, as MMPretrain's task does.
+3. ``VideoRecognition.create_input`` runs the model config's whole test
+   pipeline; a KINet config trained on the pseudo-label cache reads each
+   video's teacher labels there (``LoadPseudoLabels``), which only scoring the
+   auxiliary heads needs and which no unseen video has. The deployed model
+   has no auxiliary head, so MMDeploy's input pipeline drops that transform.
+"""
+import contextlib
+import functools
+import importlib.abc
+import importlib.util
+import inspect
+import sys
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+import torch
+
+#: The MMDeploy module whose ``VideoRecognition`` shims 2 and 3 fix.
+VIDEO_RECOGNITION = 'mmdeploy.codebase.mmaction.deploy.video_recognition'
+#: Test-pipeline transforms that load training targets, not model inputs.
+TARGET_ONLY_TRANSFORMS = ('LoadPseudoLabels', )
+
+
+class ModelExportError(RuntimeError):
+    """A model could not be exported; the message names the module."""
+
+
+# -- 1. TorchScript exporter for MMDeploy, errors that name the module --------
+
+
+def _called_from_mmdeploy(depth: int = 2) -> bool:
+    caller = sys._getframe(depth).f_globals.get('__name__', '')
+    return caller == 'mmdeploy' or caller.startswith('mmdeploy.')
+
+
+@contextlib.contextmanager
+def _running_modules(model: Any) -> Iterator[List[str]]:
+    """The stack of the modules of ``model`` whose forward is running (kept
+    by hooks on every submodule); a failure leaves the failing ones on it."""
+    stack: List[str] = []
+    handles = []
+    if isinstance(model, torch.nn.Module):
+        for name, module in model.named_modules():
+            label = f'{name or "<model>"} ({type(module).__name__})'
+            handles.append(module.register_forward_pre_hook(
+                lambda *_, label=label: stack.append(label)))
+            handles.append(module.register_forward_hook(
+                lambda *_, label=label: stack.pop() if stack else None))
+    try:
+        yield stack
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _naming_failures(export: Callable, what: str) -> Callable:
+    """Wrap ``export(model, ...)`` so a failure names the running module."""
+
+    @functools.wraps(export)
+    def wrapped(model, *args, **kwargs):
+        with _running_modules(model) as stack:
+            try:
+                return export(model, *args, **kwargs)
+            except ModelExportError:
+                raise
+            except Exception as err:
+                if not stack:
+                    raise
+                # Innermost first: the module whose own code failed.
+                where = ' in '.join(reversed(stack))
+                raise ModelExportError(
+                    f'{what} of {type(model).__name__} failed in module '
+                    f'{where}: {type(err).__name__}: {err}\nThis module '
+                    'cannot be exported; deploy a config without it or run the '
+                    'model with PyTorch (kinet_mm.apis.init_kinet).') from err
+
+    return wrapped
+
+
+def _export_defaults_to_dynamo() -> bool:
+    parameter = inspect.signature(torch.onnx.export).parameters.get('dynamo')
+    return parameter is not None and parameter.default is True
+
+
+def torchscript_exporter_for_mmdeploy() -> None:
+    """Shim 1: ``dynamo=False`` for MMDeploy's ``torch.onnx.export`` calls, and
+    export errors (ONNX and TorchScript) that name the failing module."""
+    onnx_export = torch.onnx.export
+    if getattr(onnx_export, '_kinet_mmdeploy', False):
+        return
+    dynamo_default = _export_defaults_to_dynamo()
+    onnx_export = _naming_failures(onnx_export, 'ONNX export')
+    jit_trace = _naming_failures(torch.jit.trace, 'TorchScript trace')
+
+    @functools.wraps(torch.onnx.export)
+    def export(*args, **kwargs):
+        if not _called_from_mmdeploy():
+            return export.__wrapped__(*args, **kwargs)
+        if dynamo_default:
+            kwargs.setdefault('dynamo', False)
+        return onnx_export(*args, **kwargs)
+
+    @functools.wraps(torch.jit.trace)
+    def trace(*args, **kwargs):
+        if not _called_from_mmdeploy():
+            return trace.__wrapped__(*args, **kwargs)
+        return jit_trace(*args, **kwargs)
+
+    export._kinet_mmdeploy = trace._kinet_mmdeploy = True
+    torch.onnx.export = export
+    torch.jit.trace = trace
+
+
+# -- 2. and 3. mmdeploy's VideoRecognition task ------------------------------
+
+
+def fix_video_recognition(module: Any) -> None:
+    """Shims 2 and 3 on MMDeploy's ``video_recognition`` module."""
+    task = module.VideoRecognition
+    build = task.build_backend_model
+    if 'data_preprocessor_updater' not in inspect.signature(build).parameters \
+            and not getattr(build, '_kinet_mmdeploy', False):
+
+        @functools.wraps(build)
+        def build_backend_model(self, model_files=None,
+                                data_preprocessor_updater: Optional[
+                                    Callable] = None, **kwargs):
+            if data_preprocessor_updater is not None:
+                preprocessor = data_preprocessor_updater(
+                    self.model_cfg.model.data_preprocessor)
+                self.model_cfg.model.data_preprocessor = preprocessor
+            return build(self, model_files, **kwargs)
+
+        build_backend_model._kinet_mmdeploy = True
+        task.build_backend_model = build_backend_model
+
+    process = module.process_model_config
+    if not getattr(process, '_kinet_mmdeploy', False):
+
+        @functools.wraps(process)
+        def process_model_config(model_cfg, imgs, input_shape=None):
+            cfg = process(model_cfg, imgs, input_shape)
+            cfg.test_pipeline = [
+                t for t in cfg.test_pipeline
+                if t['type'] not in TARGET_ONLY_TRANSFORMS
+            ]
+            return cfg
+
+        process_model_config._kinet_mmdeploy = True
+        module.process_model_config = process_model_config
+
+
+class _AfterImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Run a function on a module right after it is first imported.
+
+    MMDeploy imports its ``mmaction`` codebase only when a task is built, and
+    importing it from ``import kinet_mm`` would add MMDeploy's import time to
+    every kinet_mm user; this finder waits for MMDeploy's own import instead.
+    """
+
+    def __init__(self, hooks: Dict[str, Callable]) -> None:
+        self.hooks = hooks
+
+    def find_spec(self, name, path, target=None):
+        if name not in self.hooks:
+            return None
+        sys.meta_path.remove(self)  # find the real spec without us
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _PatchingLoader(spec.loader, self.hooks[name])
+        return spec
+
+
+class _PatchingLoader(importlib.abc.Loader):
+
+    def __init__(self, loader, hook: Callable) -> None:
+        self.loader = loader
+        self.hook = hook
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self.loader.exec_module(module)
+        self.hook(module)
+
+
+_FINDER = _AfterImport({VIDEO_RECOGNITION: fix_video_recognition})
+
+
+def apply_mmdeploy_shims() -> None:
+    """Apply shims 1-3 now, or (2, 3) when MMDeploy imports the task module."""
+    torchscript_exporter_for_mmdeploy()
+    if VIDEO_RECOGNITION in sys.modules:
+        fix_video_recognition(sys.modules[VIDEO_RECOGNITION])
+    elif _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
