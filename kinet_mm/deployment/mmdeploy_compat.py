@@ -25,6 +25,11 @@ otherwise, and ``tests/test_mmdeploy.py`` shows each one failing without it.
    video's teacher labels there (``LoadPseudoLabels``), which only scoring the
    auxiliary heads needs and which no unseen video has. The deployed model
    has no auxiliary head, so MMDeploy's input pipeline drops that transform.
+4. MMDeploy's rewrite of ``BaseRecognizer.forward`` averages
+   ``cls_scores.shape[0] // len(data_samples)`` views per video; the sample
+   list is the export example's, so with a dynamic batch axis every batch is
+   averaged into one row (2 videos in, 1 score row out). We count the videos
+   from the traced input instead.
 """
 import contextlib
 import functools
@@ -36,10 +41,10 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import torch
 
+from ..deploy import TARGET_ONLY_TRANSFORMS
+
 #: The MMDeploy module whose ``VideoRecognition`` shims 2 and 3 fix.
 VIDEO_RECOGNITION = 'mmdeploy.codebase.mmaction.deploy.video_recognition'
-#: Test-pipeline transforms that load training targets, not model inputs.
-TARGET_ONLY_TRANSFORMS = ('LoadPseudoLabels', )
 
 
 class ModelExportError(RuntimeError):
@@ -54,6 +59,15 @@ def _called_from_mmdeploy(depth: int = 2) -> bool:
     return caller == 'mmdeploy' or caller.startswith('mmdeploy.')
 
 
+def _enter(stack: List[str], label: str, *_) -> None:
+    stack.append(label)
+
+
+def _leave(stack: List[str], *_) -> None:
+    # Returns None: a forward hook's return value would replace the output.
+    stack.pop()
+
+
 @contextlib.contextmanager
 def _running_modules(model: Any) -> Iterator[List[str]]:
     """The stack of the modules of ``model`` whose forward is running (kept
@@ -64,9 +78,9 @@ def _running_modules(model: Any) -> Iterator[List[str]]:
         for name, module in model.named_modules():
             label = f'{name or "<model>"} ({type(module).__name__})'
             handles.append(module.register_forward_pre_hook(
-                lambda *_, label=label: stack.append(label)))
+                functools.partial(_enter, stack, label)))
             handles.append(module.register_forward_hook(
-                lambda *_, label=label: stack.pop() if stack else None))
+                functools.partial(_leave, stack)))
     try:
         yield stack
     finally:
@@ -171,6 +185,47 @@ def fix_video_recognition(module: Any) -> None:
         module.process_model_config = process_model_config
 
 
+# -- 4. dynamic batch: videos per call from the input, not the example -------
+
+#: MMDeploy's module that registers the recognizer rewriter shim 4 replaces.
+RECOGNIZER_REWRITER = 'mmdeploy.codebase.mmaction.models.recognizers.base'
+RECOGNIZER_FORWARD = 'mmaction.models.recognizers.BaseRecognizer.forward'
+
+
+def recognizer_forward(self, inputs: torch.Tensor, data_samples=None,
+                       mode: str = 'tensor', **kwargs) -> torch.Tensor:
+    """MMDeploy's ``BaseRecognizer.forward`` rewrite with the views per video
+    read from the traced input.
+
+    Args:
+        inputs (Tensor): ``(N, views, ...)``; ``N`` may be a dynamic axis.
+
+    Returns:
+        Tensor: ``(N, num_classes)``, the clip-averaged scores.
+    """
+    assert mode == 'predict'
+    feats, predict_kwargs = self.extract_feat(inputs, test_mode=True)
+    cls_scores = self.cls_head(feats, **predict_kwargs)
+    # MMDeploy divides by len(data_samples), the example batch's size, which
+    # tracing freezes: a batch of 2 was then averaged into one row.
+    num_segs = cls_scores.shape[0] // inputs.shape[0]
+    return self.cls_head.average_clip(cls_scores, num_segs=num_segs)
+
+
+def fix_recognizer_rewriter(module: Any) -> None:
+    """Shim 4: swap MMDeploy 1.3.1's registered recognizer rewrite for
+    :func:`recognizer_forward` (later versions are left alone)."""
+    import mmdeploy
+    from mmdeploy.core import FUNCTION_REWRITER
+    from mmengine.utils import digit_version
+    if digit_version(mmdeploy.__version__) > digit_version('1.3.1'):
+        return
+    records = FUNCTION_REWRITER._registry._rewrite_records
+    for record in records.get(RECOGNIZER_FORWARD, []):
+        if record['_object'] is module.base_recognizer__forward:
+            record['_object'] = recognizer_forward
+
+
 class _AfterImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Run a function on a module right after it is first imported.
 
@@ -210,13 +265,19 @@ class _PatchingLoader(importlib.abc.Loader):
         self.hook(module)
 
 
-_FINDER = _AfterImport({VIDEO_RECOGNITION: fix_video_recognition})
+_AFTER_IMPORT = {
+    VIDEO_RECOGNITION: fix_video_recognition,
+    RECOGNIZER_REWRITER: fix_recognizer_rewriter,
+}
+_FINDER = _AfterImport(_AFTER_IMPORT)
 
 
 def apply_mmdeploy_shims() -> None:
-    """Apply shims 1-3 now, or (2, 3) when MMDeploy imports the task module."""
+    """Apply shim 1 now and shims 2-4 to MMDeploy's modules now or, if they
+    are not imported yet, when MMDeploy imports them."""
     torchscript_exporter_for_mmdeploy()
-    if VIDEO_RECOGNITION in sys.modules:
-        fix_video_recognition(sys.modules[VIDEO_RECOGNITION])
-    elif _FINDER not in sys.meta_path:
+    for name, fix in _AFTER_IMPORT.items():
+        if name in sys.modules:
+            fix(sys.modules[name])
+    if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
