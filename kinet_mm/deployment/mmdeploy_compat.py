@@ -13,8 +13,8 @@ otherwise, and ``tests/test_mmdeploy.py`` shows each one failing without it.
    callers keep torch's default. The same wrapper, and one around
    ``torch.jit.trace`` for MMDeploy's TorchScript backend, re-raise an export
    failure as :class:`ModelExportError` naming the module that was running
-   (``backbone.aux_branches.human (TeacherFeatureBranch)``), where torch names
-   an operator only.
+   (``backbone.aux_branches.scene (TeacherFeatureBranch)``), where torch
+   names an operator only.
 2. ``VideoRecognition.build_backend_model(model_files, **kwargs)`` lacks the
    ``data_preprocessor_updater`` argument that ``BaseTask`` declares and that
    ``mmdeploy.apis.inference_model`` and ``visualize_model`` pass by position,
@@ -36,6 +36,7 @@ import functools
 import importlib.abc
 import importlib.util
 import inspect
+import re
 import sys
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
@@ -88,6 +89,34 @@ def _running_modules(model: Any) -> Iterator[List[str]]:
             handle.remove()
 
 
+def _module_of_operator(model: Any, args: tuple, err: Exception) -> str:
+    """The module that calls the operator an ONNX error names.
+
+    A symbolic function fails after tracing, when no module runs any more;
+    a second trace records each operator's module (its scope), as the
+    exporter's own trace does.
+    """
+    match = re.search(r"operator '([\w:.]+)'", str(err))
+    if not match or not isinstance(model, torch.nn.Module) or not args:
+        return ''
+    names = {module: name for name, module in model.named_modules()}
+    inputs = args[0] if isinstance(args[0], tuple) else (args[0], )
+    torch.jit._trace._trace_module_map = names
+    try:
+        graph, _ = torch.jit._get_trace_graph(model, inputs)
+    except Exception:
+        return ''
+    finally:
+        torch.jit._trace._trace_module_map = None
+    types = {name: type(module).__name__ for module, name in names.items()}
+    for node in graph.nodes():
+        if node.kind() == match.group(1):
+            scopes = node.scopeName().split('/')
+            return ' in '.join(f'{name} ({types.get(name, "?")})'
+                               for name in reversed(scopes) if name)
+    return ''
+
+
 def _naming_failures(export: Callable, what: str) -> Callable:
     """Wrap ``export(model, ...)`` so a failure names the running module."""
 
@@ -99,10 +128,11 @@ def _naming_failures(export: Callable, what: str) -> Callable:
             except ModelExportError:
                 raise
             except Exception as err:
-                if not stack:
-                    raise
                 # Innermost first: the module whose own code failed.
-                where = ' in '.join(reversed(stack))
+                where = ' in '.join(reversed(stack)) if stack else \
+                    _module_of_operator(model, args, err)
+                if not where:
+                    raise
                 raise ModelExportError(
                     f'{what} of {type(model).__name__} failed in module '
                     f'{where}: {type(err).__name__}: {err}\nThis module '
