@@ -10,11 +10,12 @@ from the action branch (an export would merge identical initializers) and
 sharpened so the class scores are far from uniform.
 """
 import copy
-import os.path as osp
+import sys
 
 import numpy as np
 import pytest
 import torch
+from fixtures import REPO_ROOT, run_command
 from mmengine.config import Config
 
 from kinet_mm.apis import init_kinet, prepare_video
@@ -244,6 +245,26 @@ def test_export_error_names_the_module(clips, tmp_path):
     assert 'failed in module backbone.aux_branches.scene ' \
         '(TeacherFeatureBranch) in backbone (KINetBackbone)' in message, message
     assert "'aten::_upsample_bilinear2d_aa'" in message
+
+
+@pytest.mark.slow
+def test_demo_scores_a_video_with_the_exported_model(tiny, clips, tmp_path):
+    """The demo's command with ``--backend-model``: the same top-5 scores as
+    the PyTorch model it was exported from."""
+    cfg, model, path, _ = tiny
+    config = tmp_path / 'tiny_kinet.py'
+    cfg.dump(str(config))
+    video = clips[1][0]
+    log = run_command(sys.executable, 'demo/demo.py', config, path, video,
+                      '--backend-model', '--out-dir', tmp_path / 'out',
+                      PYTHONPATH=str(REPO_ROOT))
+    expected = model.test_step(prepare_video(model, video))[0].pred_score
+    lines = log.splitlines()
+    first = lines.index(f'{video}: the top-5 labels with corresponding '
+                        'scores are:') + 1
+    printed = [float(line.rsplit(': ', 1)[1]) for line in lines[first:first + 5]]
+    assert printed == pytest.approx(expected.topk(5).values.tolist(),
+                                    abs=1e-4)
 
 
 # -- slow: the project's models at their test shapes -------------------------

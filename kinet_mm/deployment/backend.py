@@ -84,27 +84,34 @@ class DeployedRecognizer(nn.Module):
 def init_deployed(config: Union[str, Path, Config],
                   backend_file: str,
                   device: str = 'cpu',
-                  deploy_cfg: Union[str, Config, None] = None
-                  ) -> DeployedRecognizer:
+                  deploy_cfg: Union[str, Config, None] = None,
+                  cfg_options: Optional[Dict] = None) -> DeployedRecognizer:
     """Load an exported model with MMDeploy's backend model.
 
     Args:
         config (str | Path | Config): The model config it was exported from
-            (for its test pipeline and data preprocessor).
+            (its test pipeline decodes videos; :func:`kinet_mm.deploy.
+            deploy_config` is applied, so the training config works too).
         backend_file (str): ``end2end.onnx`` or ``end2end.pt``.
         device (str): Defaults to ``'cpu'``.
         deploy_cfg (str | Config, optional): Deploy config of the export;
             defaults to :func:`default_deploy_config` of the file's extension.
+        cfg_options (dict, optional): Overrides merged into the config.
 
     Raises:
         FileNotFoundError: If ``backend_file`` does not exist.
     """
     from mmdeploy.apis.utils import build_task_processor
     from mmdeploy.utils import get_backend, load_config
+
+    from ..deploy import deploy_config
     if not osp.isfile(str(backend_file)):
         raise FileNotFoundError(f'backend model not found: {backend_file}')
     cfg = Config.fromfile(config) if isinstance(config, (str, Path)) else \
         copy.deepcopy(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg = deploy_config(cfg)
     deploy_cfg = load_config(deploy_cfg)[0] if deploy_cfg is not None else \
         default_deploy_config(backend_file)
     task = build_task_processor(cfg, deploy_cfg, device)
