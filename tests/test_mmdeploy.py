@@ -10,6 +10,7 @@ from the action branch (an export would merge identical initializers) and
 sharpened so the class scores are far from uniform.
 """
 import copy
+import os.path as osp
 import sys
 
 import numpy as np
@@ -52,7 +53,7 @@ def small_pipeline(cfg: Config, size: int, num_clips: int = None,
     cfg = copy.deepcopy(cfg)
     for transform in cfg.test_pipeline:
         if transform['type'] == 'Resize':
-            transform['scale'] = (-1, size + size // 4)
+            transform.update(scale=(-1, size + size // 4), keep_ratio=True)
         if transform['type'] in ('CenterCrop', 'TenCrop'):
             transform['crop_size'] = size
         if transform['type'] == 'SampleFrames' and num_clips:
@@ -274,7 +275,10 @@ def parity(cfg: Config, deploy: str, clips, tmp_path) -> tuple:
     model = random_model(cfg)
     path = export(model, cfg, deploy, clips[0], tmp_path)
     deployed = init_deployed(cfg, path, deploy_cfg=deploy)
-    return model, path, score_diffs(model, deployed, clips[1][:2])
+    diffs = score_diffs(model, deployed, clips[1][:2])
+    print(f'{cfg.model.type} {osp.basename(deploy)}: max abs diff '
+          f'{max(diffs):.1e}')  # shown with pytest -s (docs/deploy.md)
+    return model, path, diffs
 
 
 @pytest.mark.slow

@@ -89,7 +89,9 @@ def benchmark_backends(config: object,
         expected = model(inputs, samples, mode='predict')[0].pred_score
 
     calls = {'pytorch': lambda: model(inputs, samples, mode='predict')}
-    rows = {'pytorch': dict(export_s=0.0, max_abs_diff=0.0)}
+    # Random weights: the spread shows how far the scores are from uniform.
+    rows = {'pytorch': dict(export_s=0.0, max_abs_diff=0.0,
+                            score_spread=float(expected.max() - expected.min()))}
     for backend in backends:
         deploy_cfg = Config.fromfile(DEPLOY_CONFIGS[backend])
         start = time.perf_counter()
@@ -100,7 +102,8 @@ def benchmark_backends(config: object,
         _set_session_threads(deployed, threads)
         got = deployed.scores(inputs)[0]
         rows[backend] = dict(export_s=export_s,
-                             max_abs_diff=float((got - expected).abs().max()))
+                             max_abs_diff=float((got - expected).abs().max()),
+                             score_spread=float(got.max() - got.min()))
         calls[backend] = lambda deployed=deployed: deployed.scores(inputs)
     with torch.no_grad():
         times = time_interleaved(calls, warmup, repeats, 'cpu', clock='wall')
@@ -134,18 +137,19 @@ def _set_session_threads(deployed, threads: int) -> None:
 
 def markdown_rows(results: List[Dict]) -> List[str]:
     """Table rows: model, protocol, input, backend, median/min/max ms,
-    ratio to PyTorch, max |score diff|, export seconds."""
+    ratio to PyTorch, max |score diff|, max - min score, export seconds."""
     lines = []
     for r in results:
         lines.append(
             f"| {r['model']} | {r['protocol']} | {r['input']} | {r['backend']} "
             f"| {r['median_ms']:.0f} | {r['min_ms']:.0f}-{r['max_ms']:.0f} | "
-            f"{r['ratio']:.2f} | {r['max_abs_diff']:.1e} | {r['export_s']:.0f} |")
+            f"{r['ratio']:.2f} | {r['max_abs_diff']:.1e} | "
+            f"{r['score_spread']:.3f} | {r['export_s']:.0f} |")
     return lines
 
 
 MARKDOWN_HEADER = [
     '| model | protocol | input (N x views x C x H x W) | backend | median ms '
-    '| min-max ms | / PyTorch | max abs score diff | export s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| min-max ms | / PyTorch | max abs score diff | score spread | export s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ]
