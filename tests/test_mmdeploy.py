@@ -214,18 +214,22 @@ def test_inference_model_fails_without_backend_model_shim(tiny, clips,
         inference_model(cfg, ORT_DYNAMIC, [path], clips[1][0], 'cpu')
 
 
-def test_mmdeploy_input_skips_pseudo_labels(clips, monkeypatch):
-    """The demo config reads pseudo labels in its test pipeline; MMDeploy's
-    input for an unseen video must not (no cache is built here)."""
+def test_mmdeploy_deploys_the_deployed_model(clips, monkeypatch):
+    """MMDeploy's task builds the demo KINet without teachers or auxiliary
+    heads, and its example input of an unseen video reads no pseudo labels
+    (no cache is built here)."""
     from mmdeploy.apis.utils import build_task_processor
-    from mmdeploy.codebase.mmaction.deploy import video_recognition
+    from mmdeploy.codebase.mmaction.deploy.video_recognition import \
+        VideoRecognition
     cfg = Config.fromfile(DEMO)
     assert any(t['type'] == 'LoadPseudoLabels' for t in cfg.test_pipeline)
     task = build_task_processor(cfg, Config.fromfile(ORT), 'cpu')
+    assert task.model_cfg.model.pseudo_label_source == 'none'
     data, _ = task.create_input(clips[1][0], None)
     assert data['inputs'][0].shape == (8, 3, 112, 112)
-    monkeypatch.setattr(video_recognition, 'process_model_config',
-                        video_recognition.process_model_config.__wrapped__)
+    monkeypatch.setattr(VideoRecognition, '__init__',
+                        VideoRecognition.__init__.__wrapped__)
+    task = build_task_processor(cfg, Config.fromfile(ORT), 'cpu')
     with pytest.raises(FileNotFoundError, match='pseudo-label cache'):
         task.create_input(clips[1][0], None)
 

@@ -39,14 +39,18 @@ DEPLOY_CONFIGS = {
 }
 
 
-def protocol_config(config: object, protocol: str) -> Config:
+def protocol_config(config: object, protocol: str,
+                    crop_size: int = 224) -> Config:
     """The deployed, offline config of ``config`` at ``protocol``:
-    ``'demo'`` (its own test pipeline) or ``'paper'`` (250 views)."""
+    ``'demo'`` (its own test pipeline) or ``'paper'`` (250 views of
+    ``crop_size``, the short side resized to ``crop_size * 256 / 224``)."""
     from ..deploy import deploy_config
     cfg = load_config(config)
     make_offline(cfg.model)
     if protocol == 'paper':
         cfg.test_pipeline = copy.deepcopy(PAPER_PIPELINE)
+        cfg.test_pipeline[3]['scale'] = (-1, round(crop_size * 256 / 224))
+        cfg.test_pipeline[4]['crop_size'] = crop_size
         if cfg.model.type == 'KINet':
             cfg.model.test_cfg = dict(PAPER_TEST_CFG)
     elif protocol != 'demo':
@@ -59,6 +63,7 @@ def benchmark_backends(config: object,
                        video: str,
                        work_dir: str,
                        protocol: str = 'demo',
+                       crop_size: int = 224,
                        backends: Optional[List[str]] = None,
                        threads: Optional[int] = None,
                        warmup: int = 1,
@@ -78,7 +83,7 @@ def benchmark_backends(config: object,
     if threads:
         torch.set_num_threads(threads)
     threads = torch.get_num_threads()
-    cfg = protocol_config(config, protocol)
+    cfg = protocol_config(config, protocol, crop_size)
     torch.manual_seed(seed)
     model = init_kinet(cfg)
     checkpoint = osp.join(work_dir, 'model.pth')

@@ -20,11 +20,16 @@ otherwise, and ``tests/test_mmdeploy.py`` shows each one failing without it.
    ``mmdeploy.apis.inference_model`` and ``visualize_model`` pass by position,
    so both fail with "takes from 1 to 2 positional arguments but 3 were
    given". We accept it and apply it, as MMPretrain's task does.
-3. ``VideoRecognition.create_input`` runs the model config's whole test
-   pipeline; a KINet config trained on the pseudo-label cache reads each
-   video's teacher labels there (``LoadPseudoLabels``), which only scoring the
-   auxiliary heads needs and which no unseen video has. The deployed model
-   has no auxiliary head, so MMDeploy's input pipeline drops that transform.
+3. MMDeploy builds the model, its example input and its PyTorch check
+   from the model config as given. For a KINet training config that means
+   teachers and auxiliary heads built for nothing, and the test pipeline and
+   ``test_cfg`` of the demo KINet read and score each video's teacher labels
+   from the pseudo-label cache (``LoadPseudoLabels``, knowledge agreement),
+   which no unseen video has: ``tools/deploy.py`` fails. The task now works on
+   :func:`kinet_mm.deploy.deploy_config` of the model config (no teacher, no
+   auxiliary head, no pseudo labels), as ``tools/export_deploy.py`` writes
+   it; a training checkpoint still loads (MMDeploy loads non-strictly and
+   reports the head weights it skips).
 4. MMDeploy's rewrite of ``BaseRecognizer.forward`` averages
    ``cls_scores.shape[0] // len(data_samples)`` views per video; the sample
    list is the export example's, so with a dynamic batch axis every batch is
@@ -42,7 +47,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import torch
 
-from ..deploy import TARGET_ONLY_TRANSFORMS
+from ..deploy import deploy_config
 
 #: The MMDeploy module whose ``VideoRecognition`` shims 2 and 3 fix.
 VIDEO_RECOGNITION = 'mmdeploy.codebase.mmaction.deploy.video_recognition'
@@ -180,7 +185,7 @@ def torchscript_exporter_for_mmdeploy() -> None:
 
 
 def fix_video_recognition(module: Any) -> None:
-    """Shims 2 and 3 on MMDeploy's ``video_recognition`` module."""
+    """Shims 2 and 3 on MMDeploy's ``VideoRecognition`` task."""
     task = module.VideoRecognition
     build = task.build_backend_model
     if 'data_preprocessor_updater' not in inspect.signature(build).parameters \
@@ -199,20 +204,16 @@ def fix_video_recognition(module: Any) -> None:
         build_backend_model._kinet_mmdeploy = True
         task.build_backend_model = build_backend_model
 
-    process = module.process_model_config
-    if not getattr(process, '_kinet_mmdeploy', False):
+    init = task.__init__
+    if not getattr(init, '_kinet_mmdeploy', False):
 
-        @functools.wraps(process)
-        def process_model_config(model_cfg, imgs, input_shape=None):
-            cfg = process(model_cfg, imgs, input_shape)
-            cfg.test_pipeline = [
-                t for t in cfg.test_pipeline
-                if t['type'] not in TARGET_ONLY_TRANSFORMS
-            ]
-            return cfg
+        @functools.wraps(init)
+        def __init__(self, model_cfg, deploy_cfg, device, *args, **kwargs):
+            init(self, deploy_config(model_cfg), deploy_cfg, device, *args,
+                 **kwargs)
 
-        process_model_config._kinet_mmdeploy = True
-        module.process_model_config = process_model_config
+        __init__._kinet_mmdeploy = True
+        task.__init__ = __init__
 
 
 # -- 4. dynamic batch: videos per call from the input, not the example -------

@@ -39,6 +39,9 @@ def parse_args() -> argparse.Namespace:
                         choices=['demo', 'paper'],
                         help="demo: the config's test pipeline; paper: 25 "
                         'segments x TenCrop 224 (250 views), AKG window 3')
+    parser.add_argument('--paper-crop', type=int, default=224,
+                        help='crop size of the paper protocol (default 224; '
+                        "112 is the demo's)")
     parser.add_argument('--threads', type=int, default=None,
                         help="torch's and ONNX Runtime's (default: torch's)")
     parser.add_argument('--warmup', type=int, default=1)
@@ -58,7 +61,8 @@ def main() -> None:
             out = os.path.join(work_dir, f'{name}_{protocol}')
             os.makedirs(out, exist_ok=True)
             rows = benchmark_backends(str(config), label, args.video, out,
-                                      protocol, threads=args.threads,
+                                      protocol, args.paper_crop,
+                                      threads=args.threads,
                                       warmup=args.warmup, repeats=args.repeats)
             print('\n'.join(markdown_rows(rows)), flush=True)
             results += rows
