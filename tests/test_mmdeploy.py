@@ -275,11 +275,11 @@ def test_demo_scores_a_video_with_the_exported_model(tiny, clips, tmp_path):
 # -- slow: the project's models at their test shapes -------------------------
 
 
-def parity(cfg: Config, deploy: str, clips, tmp_path) -> tuple:
+def parity(cfg: Config, deploy: str, clips, tmp_path, num_clips=2) -> tuple:
     model = random_model(cfg)
     path = export(model, cfg, deploy, clips[0], tmp_path)
     deployed = init_deployed(cfg, path, deploy_cfg=deploy)
-    diffs = score_diffs(model, deployed, clips[1][:2])
+    diffs = score_diffs(model, deployed, clips[1][:num_clips])
     print(f'{cfg.model.type} {osp.basename(deploy)}: max abs diff '
           f'{max(diffs):.1e}')  # shown with pytest -s (docs/deploy.md)
     return model, path, diffs
@@ -304,12 +304,12 @@ def test_demo_kinet_scores_equal_pytorch(deploy, clips, tmp_path):
 @pytest.mark.parametrize('deploy', [ORT, TORCHSCRIPT])
 def test_kinet_r50_paper_protocol_scores_equal_pytorch(deploy, clips, tmp_path):
     """25 segments x 10 crops = 250 views, the AKG's window of 3; 32x32 crops
-    keep it fast."""
+    and one scored clip keep it to minutes."""
     cfg = Config.fromfile(KINET_R50)
     cfg.model.backbone.backbone.pretrained = None
     cfg = deploy_config(small_pipeline(cfg, 32, ten_crop=True))
     assert cfg.model.test_cfg.window_size == 3
-    model, path, diffs = parity(cfg, deploy, clips, tmp_path)
+    model, path, diffs = parity(cfg, deploy, clips, tmp_path, num_clips=1)
     data = prepare_video(model, clips[1][0])
     assert data['inputs'][0].shape == (250, 3, 32, 32)
     assert max(diffs) < TOLERANCE, diffs

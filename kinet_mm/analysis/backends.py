@@ -86,6 +86,10 @@ def benchmark_backends(config: object,
     cfg = protocol_config(config, protocol, crop_size)
     torch.manual_seed(seed)
     model = init_kinet(cfg)
+    # init_kinet leaves MMEngine's initialisation (and the Lite2 backbone's
+    # ImageNet weights) to a checkpoint; without one the maps are ~0 and the
+    # scores constant, so the score comparison would say nothing.
+    model.init_weights()
     checkpoint = osp.join(work_dir, 'model.pth')
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     data = model.data_preprocessor(prepare_video(model, video), False)

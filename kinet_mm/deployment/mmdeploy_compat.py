@@ -2,9 +2,10 @@
 
 Applied by :func:`apply_mmdeploy_shims` on ``import kinet_mm`` (so a model
 config's ``custom_imports`` applies them inside MMDeploy's ``tools/deploy.py``
-and ``mmdeploy.apis``); nothing in site-packages changes. Each shim checks
-that the code it fixes is still the broken version and does nothing
-otherwise, and ``tests/test_mmdeploy.py`` shows each one failing without it.
+and ``mmdeploy.apis``); nothing in site-packages changes. Shims 1, 2 and 4
+check that the code they fix is still the broken version (signature,
+version) and do nothing otherwise; shim 3 is what any kinet_mm model config
+needs. ``tests/test_mmdeploy.py`` shows each one failing without it.
 
 1. torch>=2.9's ``torch.onnx.export`` defaults to the dynamo exporter, which
    needs ``onnxscript`` and ignores MMDeploy's rewriters (they patch the
