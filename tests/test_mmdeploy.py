@@ -168,6 +168,7 @@ def test_dynamic_batch_scores_each_video(tiny, clips):
     assert float((got - expected).abs().max()) < TOLERANCE
 
 
+@pytest.mark.slow  # a second export (~20 s on 2 busy cores)
 def test_dynamic_batch_averages_the_batch_without_shim(tiny, clips, tmp_path,
                                                        monkeypatch):
     from mmdeploy.core import FUNCTION_REWRITER
@@ -234,6 +235,7 @@ def test_mmdeploy_deploys_the_deployed_model(clips, monkeypatch):
         task.create_input(clips[1][0], None)
 
 
+@pytest.mark.slow  # a second export (~20 s on 2 busy cores)
 def test_export_error_names_the_module(clips, tmp_path):
     """The Table 4 ablation's teacher-feature branch runs the demo's scene
     teacher, whose antialiased resize ONNX cannot express."""
