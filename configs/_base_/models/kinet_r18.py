@@ -3,8 +3,7 @@
 # inside PyPI wheels so everything runs offline: MediaPipe's selfie segmenter
 # (human) and an ImageNet EfficientNet-Lite0 standing in for the Places365
 # scene teacher (1000 classes). For the paper's teachers see kinet_r50.py.
-# custom_imports comes with the schedule base (_base_/schedules/realclips_cpu.py);
-# MMEngine refuses a key that two bases of one config both set.
+custom_imports = dict(imports=['kinet_mm'], allow_failed_imports=False)
 
 model = dict(
     type='KINet',
