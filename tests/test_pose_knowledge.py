@@ -14,11 +14,13 @@ import decord
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from fixtures import VIDEOS
 from mmaction.registry import MODELS, TRANSFORMS
 from mmcv.transforms import Compose
 
 from kinet_mm.models.knowledge.keypoints import (decode_heatmaps,
+                                                 keypoint_softmax_loss,
                                                  flip_permutation,
                                                  keypoint_mse_loss, pck_counts,
                                                  render_heatmaps,
@@ -112,6 +114,25 @@ def test_mse_loss_over_visible_keypoints_only():
     assert loss == 0 and (pred.grad == 0).all()
     with pytest.raises(ValueError, match=r'\(B, K\)'):
         keypoint_mse_loss(pred, target, weights[:, :3])
+
+
+def test_softmax_loss_is_cross_entropy_over_cells():
+    """Against torch's cross entropy with probability targets, per keypoint."""
+    gen = torch.Generator().manual_seed(1)
+    pred = torch.randn(2, K, 4, 5, generator=gen, requires_grad=True)
+    target = torch.rand(2, K, 4, 5, generator=gen)
+    weights = torch.zeros(2, K)
+    weights[0, 3] = weights[1, 7] = 1
+    expected = torch.stack([
+        F.cross_entropy(pred[b, k].reshape(1, -1),
+                        (target[b, k] / target[b, k].sum()).reshape(1, -1))
+        for b, k in [(0, 3), (1, 7)]]).mean()
+    loss = keypoint_softmax_loss(pred, target, weights)
+    assert torch.isclose(loss, expected)
+    loss.backward()
+    assert pred.grad.abs().sum() == pred.grad[0, 3].abs().sum() + \
+        pred.grad[1, 7].abs().sum()  # invisible keypoints: no gradient
+    assert keypoint_softmax_loss(pred, target, torch.zeros(2, K)) == 0
 
 
 def test_pck_hand_computed():
@@ -363,9 +384,12 @@ def pose_task(in_channels: int, **kwargs) -> dict:
                 loss=dict(type='KeypointHeatmapLoss'), **kwargs)
 
 
-def test_pose_task_targets_loss_agreement_predict():
+@pytest.mark.parametrize('mode', ['mse', 'softmax'])
+def test_pose_task_targets_loss_agreement_predict(mode):
     torch.manual_seed(0)
-    task = MODELS.build(pose_task(16))
+    cfg = pose_task(16)
+    cfg['loss'] = dict(cfg['loss'], mode=mode)
+    task = MODELS.build(cfg)
     assert isinstance(task, PoseKnowledge) and task.keys == (
         'pseudo_pose_keypoints', )
     keypoints = torch.from_numpy(random_keypoints(2, seed=5, low=0.1,
@@ -384,7 +408,14 @@ def test_pose_task_targets_loss_agreement_predict():
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    assert loss.dim() == 0 and losses[-1] < 0.5 * losses[0], losses
+    # Softmax: cross entropy never goes below the targets' own entropy.
+    dist = targets['heatmaps'].flatten(2)
+    dist = dist / dist.sum(2, keepdim=True).clamp(min=1e-12)
+    entropy = -(dist * dist.clamp(min=1e-12).log()).sum(2)
+    floor = 0 if mode == 'mse' else float(
+        (entropy * targets['weights']).sum() / targets['weights'].sum())
+    assert loss.dim() == 0
+    assert losses[-1] - floor < 0.5 * (losses[0] - floor), (losses, floor)
     agreement = task.agreement(branch_map, targets)
     assert set(agreement) == {'pck'} and agreement['pck'].shape == (2, )
     assert agreement['pck'][1] == 2 * K - 4  # visible keypoints judged

@@ -30,7 +30,10 @@ model = dict(
                 dropout_ratio=0.,
                 num_classes=13,
                 align_corners=False),
-            loss=dict(type='KeypointHeatmapLoss', loss_weight=1.0),
+            # Softmax over cells: learns within the demo's few steps (the
+            # MSE default first learns flat maps).
+            loss=dict(
+                type='KeypointHeatmapLoss', loss_weight=1.0, mode='softmax'),
             teacher=dict(type='MediaPipePoseTeacher'))))
 # Epoch 0 of the log is the freshly initialised model: the distilled
 # branches' agreement is read against it.

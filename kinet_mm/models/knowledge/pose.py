@@ -4,6 +4,7 @@ The third kind of knowledge, added as one module and a config entry: a pose
 teacher (MediaPipe Pose, whose models ship inside the mediapipe wheel) gives
 normalised keypoints per frame, the branch learns Gaussian heatmaps of them.
 """
+import math
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
@@ -13,8 +14,9 @@ from mmaction.registry import MODELS
 from torch import Tensor, nn
 
 from .base import BaseKnowledge, ratio
-from .keypoints import (decode_heatmaps, keypoint_mse_loss, pck_counts,
-                        render_heatmaps, warp_keypoints)
+from .keypoints import (decode_heatmaps, keypoint_mse_loss,
+                        keypoint_softmax_loss, pck_counts, render_heatmaps,
+                        warp_keypoints)
 
 #: Left/right pairs of the 13 body keypoints of ``MediaPipePoseTeacher``'s
 #: default order: nose, shoulders, elbows, wrists, hips, knees, ankles (l, r).
@@ -23,22 +25,43 @@ BODY13_FLIP_PAIRS = ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12))
 
 @MODELS.register_module()
 class KeypointHeatmapLoss(nn.Module):
-    """Mean squared error of predicted and target heatmaps over the visible
-    keypoints (weight 1), as pose estimators train heatmap heads.
+    """Heatmap loss over the visible keypoints.
 
     Args:
         loss_weight (float): The task's weight in eq. 6. Defaults to 1.0.
+        mode (str): ``'mse'``: mean squared error against the Gaussians, as
+            pose estimators train heatmap heads for many epochs
+            (:func:`keypoint_mse_loss`); ``'softmax'``: the heatmaps are
+            logits of a distribution over cells, trained by cross entropy
+            against the normalised Gaussians (:func:`keypoint_softmax_loss`,
+            for short schedules). Defaults to ``'mse'``.
     """
 
-    def __init__(self, loss_weight: float = 1.0) -> None:
+    modes = dict(mse=keypoint_mse_loss, softmax=keypoint_softmax_loss)
+
+    def __init__(self, loss_weight: float = 1.0, mode: str = 'mse') -> None:
         super().__init__()
+        if mode not in self.modes:
+            raise ValueError(f'KeypointHeatmapLoss mode must be one of '
+                             f'{tuple(self.modes)}, got {mode!r}')
         self.loss_weight = loss_weight
+        self.mode = mode
 
     def forward(self, heatmaps: Tensor, targets: Dict[str, Tensor]) -> Tensor:
         """``(B, K, h, w)`` heatmaps against ``targets['heatmaps']`` and
         ``targets['weights']`` ``(B, K)``."""
-        return self.loss_weight * keypoint_mse_loss(
+        return self.loss_weight * self.modes[self.mode](
             heatmaps, targets['heatmaps'], targets['weights'])
+
+    def confidence(self, heatmaps: Tensor, sigma: float) -> Tensor:
+        """``(B, K)`` confidence of predicted heatmaps in ``[0, 1]``: the
+        peak for ``'mse'``; for ``'softmax'`` the peak probability over that
+        of a perfect prediction (the normalised Gaussian of ``sigma``
+        cells, peak ``1 / (2 pi sigma^2)``)."""
+        if self.mode == 'softmax':
+            peak = heatmaps.flatten(2).softmax(dim=2).amax(dim=2)
+            return (peak * 2 * math.pi * sigma**2).clamp(0, 1)
+        return heatmaps.flatten(2).amax(dim=2).clamp(0, 1)
 
 
 @MODELS.register_module()
@@ -134,7 +157,10 @@ class PoseKnowledge(BaseKnowledge):
         size = [side // self.mask_stride for side in input_size]
         heatmaps = self.heatmaps(branch_map, size)
         xy = decode_heatmaps(heatmaps)
-        conf = heatmaps.flatten(2).amax(dim=2).clamp(0, 1)
+        if isinstance(self.loss_module, KeypointHeatmapLoss):
+            conf = self.loss_module.confidence(heatmaps, self.sigma)
+        else:
+            conf = heatmaps.flatten(2).amax(dim=2).clamp(0, 1)
         return torch.cat([xy, conf[..., None]], dim=2)
 
     def agreement(self, branch_map: Tensor,
