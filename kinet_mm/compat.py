@@ -53,8 +53,9 @@ before kinet_mm is imported, by the start-up hook ``kinet_mm_hook`` (MMEngine's
 6. ``mmengine==0.10.7``: ``Config._get_cfg_path`` and ``MODULE2PACKAGE``
    learn the ``kinet_mm::`` prefix (:mod:`kinet_mm_hook`, also run at start-up).
 7. ``openmim==0.3.9``: ``get_installed_path('kinet_mm')`` of an editable
-   install, and unset options under click>=8.3 (:mod:`kinet_mm_hook`, at
-   start-up only: kinet_mm never imports mim).
+   install (:mod:`kinet_mm_hook`, at start-up only: kinet_mm never imports
+   mim).
+8. ``openmim==0.3.9``: unset options under click>=8.3 (same).
 """
 import functools
 import os
