@@ -8,6 +8,15 @@ Example (paper Figure 5, KINet beside TSN)::
         --tsn-config configs/tsn/tsn_efficientnet-lite2_1x1x3_realclips-cpu.py \\
         --tsn-checkpoint work_dirs/demo/tsn/epoch_10.pth --device cpu
 
+A model exported by MMDeploy (docs/deploy.md) scores videos with the same
+command: give the exported file as the checkpoint and ``--backend-model``
+(action scores only: an exported model has no knowledge branch output and no
+gradients for Grad-CAM)::
+
+    python demo/demo.py configs/kinet/kinet_efficientnet-lite2_1x1x3_realclips-cpu_cache.py \\
+        work_dirs/deploy/ort/end2end.onnx ../shared/data/real_clips/videos/arm_wrestling.mp4 \\
+        --backend-model --device cpu
+
 Writes, per video, ``<out-dir>/<video stem>/``: ``summary.png`` (a column per
 sampled frame: input, the student's knowledge branches (human mask, top-3
 scenes, ...), KINet Grad-CAM,
@@ -26,7 +35,8 @@ from mmengine.logging import MMLogger
 from mmengine.utils import track_iter_progress
 
 from kinet_mm.apis import (action_class_names, class_activation_maps,
-                           inference_kinet, init_kinet, prepare_video)
+                           inference_kinet, init_deployed, init_kinet,
+                           prepare_video)
 from kinet_mm.apis.checkpoint import CheckpointMismatchError
 from kinet_mm.apis.labels import LabelMapError
 from kinet_mm.compat import VideoReadError
@@ -38,7 +48,8 @@ from kinet_mm.visualization import (figure_to_array, frame_figure,
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='KINet config')
-    parser.add_argument('checkpoint', help='KINet checkpoint')
+    parser.add_argument('checkpoint', help='KINet checkpoint, or with '
+                        '--backend-model a model exported by MMDeploy')
     parser.add_argument('videos', nargs='+', help='one or more video files')
     parser.add_argument('--label-map', help='action names, one a line '
                         "(default: the config's dataset classes)")
@@ -49,6 +60,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out-dir', default='work_dirs/kinet_demo')
     parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available()
                         else 'cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument('--backend-model', action='store_true',
+                        help='the checkpoint is an exported model: '
+                        'end2end.onnx (ONNX Runtime) or end2end.pt '
+                        '(TorchScript), run through MMDeploy')
+    parser.add_argument('--deploy-cfg', help='deploy config of the export '
+                        '(default: from the file extension)')
     parser.add_argument('--tsn-config', help='TSN config for Figure 5')
     parser.add_argument('--tsn-checkpoint', help='TSN checkpoint for Figure 5')
     parser.add_argument('--target-layer-name', help='KINet Grad-CAM layer, '
@@ -66,6 +83,10 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if bool(args.tsn_config) != bool(args.tsn_checkpoint):
         parser.error('--tsn-config and --tsn-checkpoint go together')
+    if args.deploy_cfg and not args.backend_model:
+        parser.error('--deploy-cfg needs --backend-model')
+    if args.backend_model:
+        args.no_gradcam = True  # an exported model has no gradients
     return args
 
 
@@ -94,8 +115,12 @@ def main() -> int:
     args = parse_args()
     logger = MMLogger.get_instance('kinet_demo', log_level='INFO')
     try:
-        model = init_kinet(args.config, args.checkpoint, args.device,
-                           args.cfg_options)
+        if args.backend_model:
+            model = init_deployed(args.config, args.checkpoint, args.device,
+                                  args.deploy_cfg, args.cfg_options)
+        else:
+            model = init_kinet(args.config, args.checkpoint, args.device,
+                               args.cfg_options)
         tsn = init_kinet(args.tsn_config, args.tsn_checkpoint,
                          args.device) if args.tsn_config else None
         tasks = getattr(model, 'distilling', {})
@@ -106,7 +131,8 @@ def main() -> int:
                                       args.label_map),
             knowledge={name: task.class_names(label_maps.get(name))
                        for name, task in tasks.items()})
-    except (FileNotFoundError, CheckpointMismatchError, LabelMapError) as err:
+    except (FileNotFoundError, CheckpointMismatchError, LabelMapError,
+            ValueError) as err:
         logger.error(str(err))
         return 1
     failed = []

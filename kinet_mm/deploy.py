@@ -6,12 +6,14 @@ The auxiliary *branches* stay: CBI and AKG read their maps. Both are the one
 teacher-free switch, :func:`kinet_mm.models.knowledge.teacher_free`.
 """
 import copy
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 from mmengine.config import Config
 
 from .models.knowledge import teacher_free
 
+#: Test-pipeline transforms that load training targets, not model inputs.
+TARGET_ONLY_TRANSFORMS = ('LoadPseudoLabels', )
 #: State-dict prefixes that inference never uses: every knowledge task's head
 #: and teacher (``aux_heads.`` and ``pseudo_labeler.`` are where checkpoints
 #: of kinet_mm < 0.3 kept them).
@@ -24,21 +26,40 @@ TRAIN_ONLY_KEYS = ('train_dataloader', 'train_cfg', 'optim_wrapper',
 def without_teachers(model_cfg: Dict) -> Dict:
     """A copy of a model config that builds no teacher but keeps the tasks'
     heads (``predict_auxiliary`` shows what they learned), for inference:
-    ``teacher_free(model_cfg)``."""
+    ``teacher_free(model_cfg)``. A deployed config (no heads,
+    ``pseudo_label_source='none'``) stays without heads: its checkpoint has
+    none."""
+    if model_cfg.get('pseudo_label_source') == 'none':
+        return copy.deepcopy(model_cfg)
     return teacher_free(model_cfg)
+
+
+def _without_target_transforms(pipeline: List) -> List:
+    return [t for t in pipeline if t.get('type') not in TARGET_ONLY_TRANSFORMS]
 
 
 def deploy_config(cfg: Config) -> Config:
     """A copy of ``cfg`` whose model builds no teacher and no auxiliary head
     (``teacher_free(..., heads=False)``) and that holds no training parts.
 
-    Works for every recognizer: KINet, KINet3D, and models without knowledge
-    (TSN, I3D), which only lose the training parts.
+    Its test pipelines read no pseudo labels (``LoadPseudoLabels``) and it
+    measures no knowledge agreement: both need the teachers' labels of the
+    test video. Works for every recognizer: KINet, KINet3D, and models
+    without knowledge (TSN, I3D), which only lose the training parts.
     """
     deployed = copy.deepcopy(cfg)
     deployed.model = teacher_free(cfg.model, heads=False)
     for key in TRAIN_ONLY_KEYS:
         deployed.pop(key, None)
+    # No head scores the teachers' labels any more; unseen videos have none.
+    if deployed.model.get('test_cfg'):
+        deployed.model.test_cfg.pop('knowledge_agreement', None)
+    if 'test_pipeline' in deployed:
+        deployed.test_pipeline = _without_target_transforms(deployed.test_pipeline)
+    for key in ('val_dataloader', 'test_dataloader'):
+        dataset = deployed.get(key, {}).get('dataset', {})
+        if 'pipeline' in dataset:
+            dataset.pipeline = _without_target_transforms(dataset.pipeline)
     return deployed
 
 

@@ -54,7 +54,8 @@ def test_demo_writes_figure5_panels(real_clips, tmp_path):
     for name, score in summary['top_actions']:
         assert name in classes and f'{name}: {score:.4f}' in log
     assert len(summary['frames']) == NUM_SEGS
-    assert len(summary['frames'][0]['top_scenes']) == 3
+    assert len(summary['frames'][0]['scene']['top3']) == 3
+    assert 0 <= summary['frames'][0]['human']['fraction'] <= 1
 
     # Four panel rows (frame, student, TSN CAM, KINet CAM), a column a frame.
     with Image.open(out / 'summary.png') as png:

@@ -42,3 +42,22 @@ def test_exported_model_predicts_like_the_full_one(tmp_path, real_clips):
             expected = full.test_step(batch)[0].pred_score
             scores = deployed.test_step(batch)[0].pred_score
         torch.testing.assert_close(scores, expected)
+
+
+def test_deploy_config_reads_no_pseudo_labels_and_stays_headless():
+    """The demo KINet's test pipeline loads cached teacher labels and its
+    test_cfg scores them; the deployed config does neither (an unseen video
+    has no labels), and inference keeps it without heads."""
+    from kinet_mm.apis import init_kinet
+    from kinet_mm.deploy import deploy_config
+    cfg = Config.fromfile(
+        'configs/kinet/kinet_efficientnet-lite2_1x1x3_realclips-cpu_cache.py')
+    assert 'LoadPseudoLabels' in [t['type'] for t in cfg.test_pipeline]
+    deployed = deploy_config(cfg)
+    for pipeline in (deployed.test_pipeline,
+                     deployed.test_dataloader.dataset.pipeline,
+                     deployed.val_dataloader.dataset.pipeline):
+        assert 'LoadPseudoLabels' not in [t['type'] for t in pipeline]
+    assert 'knowledge_agreement' not in deployed.model.test_cfg
+    model = init_kinet(deployed)
+    assert not list(model.knowledge.parameters())

@@ -190,8 +190,11 @@ def test_kinet_lite_config_trains_one_step_and_predicts(arch):
     model.eval()
     with torch.no_grad():
         result = model.test_step(dict(inputs=data['inputs'][:1],
-                                      data_samples=[ActionDataSample()]))
+                                      data_samples=samples[:1]))
     assert result[0].pred_score.shape == (10, )
+    # The config measures what the student learned (test_cfg).
+    assert set(result[0].knowledge_agreement) == {
+        'human/iou', 'scene/top1', 'scene/top5'}
 
 
 def test_demo_report_puts_tsn_and_kinet_side_by_side(tmp_path):
@@ -227,7 +230,8 @@ def test_demo_report_puts_tsn_and_kinet_side_by_side(tmp_path):
     assert '| a.mp4 | x | y | x | ![](val_a.png) |' in text
     assert demo_report.PIPELINE_NOTE in text
     assert '| model | human/iou |' in text and '| KINet | 0.420 |' in text
-    assert '| TSN |' not in text.split('human/iou')[1]  # no agreement: no row
+    agreement_table = text.split('| model | human/iou |')[1].split('\n\n')[0]
+    assert '| TSN |' not in agreement_table  # no agreement: no row
     fig = demo_report.loss_figure(scalars)
     left, right = fig.axes
     assert [line.get_label() for line in left.get_lines()] == ['TSN', 'KINet']

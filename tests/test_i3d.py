@@ -191,6 +191,29 @@ def test_kinetics_config_follows_the_paper_recipe():
     assert train['RandomCrop']['size'] == 224 and 'Flip' in train
     assert test['SampleFrames']['clip_len'] == 250  # whole 10 s videos
     assert test['CenterCrop']['crop_size'] == 224
+    # The pools of the torchvision weights the config loads.
+    assert cfg.model.backbone.pool_mode == 'ceil'
+
+
+@pytest.mark.parametrize('which,video,clip_len', [
+    ('train', 'cleaning_pool.mp4', 64),  # 30 fps
+    ('test', 'arm_wrestling.mp4', 250),  # 28 fps, 280 frames (10 s)
+])
+def test_kinetics_config_samples_at_25_fps(which, video, clip_len, real_clips):
+    """The paper's 25 fps, whatever the video's rate: 64 frames span 2.56 s,
+    the 250 test frames 10 s."""
+    from mmaction.registry import TRANSFORMS
+    cfg = Config.fromfile(str(
+        CONFIG_DIR / 'i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_'
+        'kinetics400-rgb.py'))
+    pipeline = cfg[f'{which}_pipeline']
+    init, sample = (TRANSFORMS.build(t) for t in pipeline[:2])
+    results = sample(init(dict(filename=str(real_clips / 'videos' / video),
+                               start_index=0, modality='RGB')))
+    fps, inds = results['avg_fps'], results['frame_inds']
+    assert fps > 27 and len(inds) == clip_len
+    span = (inds.max() - inds.min() + 1) / fps
+    assert span == pytest.approx(clip_len / 25, abs=1 / fps)
 
 
 def test_realclips_config_builds_and_trains_one_step():
@@ -208,14 +231,84 @@ def test_realclips_config_builds_and_trains_one_step():
     assert all(p.grad is not None for p in model.parameters())
 
 
+@pytest.mark.slow
+def test_converted_googlenet_computes_torchvision_features(real_clips,
+                                                           tmp_path):
+    """End to end: the converted InceptionV1 with torchvision's pools
+    (``pool_mode='ceil'``) and the I3D config's input normalisation computes
+    what torchvision's GoogLeNet computes up to inception5b, including its
+    ``transform_input`` (ImageNet-normalised input -> [-1, 1]), on a real
+    frame and on an odd-sized input, where rounding up changes the map sizes.
+    """
+    from test_teacher_converters import real_frames
+
+    # torchvision's normalisation, in float64 (float32 constants alone move
+    # inception5b by ~1e-5).
+    imagenet_mean = torch.tensor([0.485, 0.456, 0.406],
+                                 dtype=torch.float64).view(1, 3, 1, 1)
+    imagenet_std = torch.tensor([0.229, 0.224, 0.225],
+                                dtype=torch.float64).view(1, 3, 1, 1)
+    source = randomize(googlenet(weights=None, aux_logits=True,
+                                 transform_input=True, init_weights=False),
+                       seed=1)
+    generator = torch.Generator().manual_seed(0)
+    inputs = [real_frames(real_clips, 224).double(),
+              torch.rand(1, 3, 199, 199, generator=generator,
+                         dtype=torch.float64) * 255]
+    # BN statistics of the real frames (then random affine parameters): with
+    # random statistics the activations fade layer by layer and inception5b
+    # barely depends on the input, hiding a shifted pooling window.
+    norms = [m for m in source.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for module in norms:
+        module.momentum = 1.0
+    with torch.no_grad():
+        source.train()((inputs[0] / 255 - imagenet_mean) / imagenet_std)
+    source.eval()
+    for module in norms:  # counters as a trained network has them
+        module.num_batches_tracked.fill_(1234)
+    # googlenet-1378be20.pth (2019): a plain float32 state dict, with the
+    # counters; the comparison runs in float64 from the same float32 values.
+    torch.save(source.float().state_dict(), tmp_path / 'googlenet.pth')
+    source.double()
+    converted = convert_torchvision_googlenet(
+        str(tmp_path / 'googlenet.pth'), str(tmp_path / 'inception_v1.pth'))
+    assert {int(v) for k, v in converted.items()
+            if k.endswith('num_batches_tracked')} == {1234}
+    cfg = Config.fromfile(str(
+        CONFIG_DIR / 'i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_'
+        'kinetics400-rgb.py'))
+    mean, std = (torch.tensor(cfg.model.data_preprocessor[k],
+                              dtype=torch.float64).view(1, 3, 1, 1)
+                 for k in ('mean', 'std'))
+    net = InceptionV1(norm_cfg=cfg.model.backbone.norm_cfg,
+                      pool_mode=cfg.model.backbone.pool_mode)
+    net.load_state_dict(converted, strict=True)
+    net = net.double().eval()
+    features = {}
+    source.inception5b.register_forward_hook(
+        lambda m, i, o: features.__setitem__('5b', o))
+    for frames in inputs:
+        with torch.no_grad():
+            source((frames / 255 - imagenet_mean) / imagenet_std)
+            ours = net((frames - mean) / std)
+        # Features that vary over positions, where a pooling shift shows.
+        assert features['5b'].std(dim=(2, 3)).mean() > 0.1
+        assert ours.shape == features['5b'].shape
+        torch.testing.assert_close(ours, features['5b'], atol=1e-5, rtol=0)
+
+
 def test_torchvision_googlenet_converts_module_by_module(tmp_path):
     """Every stem conv and mixed block of the converted InceptionV1 answers as
-    torchvision's GoogLeNet module it came from (the stride-2 pools differ by
-    convention, docs/i3d.md, so modules are compared one by one)."""
+    torchvision's GoogLeNet module it came from (locates a failure of the end
+    to end test above)."""
     torch.manual_seed(0)
     source = randomize(googlenet(weights=None, aux_logits=True,
                                  init_weights=False))
-    torch.save(source.state_dict(), tmp_path / 'googlenet.pth')
+    # Saved without BatchNorm counters, as PyTorch < 0.4.1 would: a file of
+    # that era converts too (counters 0, tests/test_teacher_converters.py).
+    torch.save({k: v for k, v in source.state_dict().items()
+                if not k.endswith('num_batches_tracked')},
+               tmp_path / 'googlenet.pth')
     convert_torchvision_googlenet(str(tmp_path / 'googlenet.pth'),
                                   str(tmp_path / 'inception_v1.pth'))
     net = InceptionV1(norm_cfg=NORM_CFG, init_cfg=dict(

@@ -480,3 +480,54 @@ def test_pack_checks_alignment_and_packs_plain_samples(tmp_path):
     plain = pack(dict(imgs=np.zeros((2, 3, 8, 8), np.float32), label=1,
                       img_shape=(8, 8)))['data_samples']
     assert 'pseudo_human_mask' not in plain and plain.gt_label.item() == 1
+
+
+def test_cached_keypoints_follow_crop_resize_flip(tmp_path, real_clips):
+    """A third task's fields go through the same cache and transforms.
+
+    As above, the frames hold their original coordinates; every cached pose
+    keypoint still visible after the real augmentation must sit on the pixel
+    that shows its original position (within a pixel of the 1.9x downscale),
+    and a flipped clip carries its left/right partner there.
+    """
+    from kinet_mm.models.knowledge.keypoints import flip_permutation
+    from kinet_mm.models.knowledge.pose import BODY13_FLIP_PAIRS
+    num_frames, frame_shape = video_info(CLIP_A)
+    rng = np.random.default_rng(5)
+    keypoints = np.concatenate(
+        [rng.random((num_frames, 13, 2)), np.ones((num_frames, 13, 1))], 2)
+    meta = dict(META, knowledge=dict(META['knowledge'], pose=dict(
+        type='PoseKnowledge', num_keypoints=13,
+        flip_pairs=[list(pair) for pair in BODY13_FLIP_PAIRS],
+        teacher=dict(type='Pose', label_space='body13'))))
+    cache = PseudoLabelCache.create(str(tmp_path), meta)
+    cache.write(CLIP_A, PseudoLabelEntry(
+        frame_inds=np.arange(num_frames), labels={
+            MASK: np.zeros((num_frames, 7, 13), dtype=bool),
+            SCENE_IDX: np.tile(np.arange(num_frames)[:, None], (1, 3)),
+            SCENE_PROB: np.full((num_frames, 3), 0.25),
+            'pseudo_pose_keypoints': keypoints},
+        num_frames=num_frames, frame_shape=frame_shape))
+    flip_perm = flip_permutation(13, BODY13_FLIP_PAIRS)
+    flips, hidden = set(), 0
+    for seed, flip_ratio in [(0, 0.5), (1, 0.5), (2, 0.5), (3, 1.0)]:
+        packed = run_augment(build_augment(str(tmp_path), flip_ratio, True),
+                             CLIP_A, seed)
+        sample = packed['data_samples']
+        warped = sample.pseudo_pose_keypoints.numpy()
+        assert warped.shape == (3, 13, 3)
+        coords = packed['inputs'].numpy()[:, :2]  # (3, 2, 224, 224)
+        frames = sample.pseudo_scene_topk_idx[:, 0].numpy()
+        source = keypoints[frames][:, flip_perm if sample.flip else slice(None)]
+        for t in range(3):
+            for k in range(13):
+                x, y, conf = warped[t, k]
+                if conf == 0:
+                    hidden += 1
+                    continue
+                col, row = int(x * 224), int(y * 224)
+                shown = coords[t, :, min(row, 223), min(col, 223)]
+                want = source[t, k, :2] * (frame_shape[1], frame_shape[0])
+                np.testing.assert_allclose(shown, want, atol=2.5)
+        flips.add(bool(sample.flip))
+    assert flips == {True, False} and hidden > 0  # crops hid some keypoints

@@ -2,8 +2,10 @@
 
 For each source, the test builds a randomly initialised network in the *source*
 layout, written here from the published facts (docs/teachers.md), saves it as
-the source publishes it, converts it, and checks that the kinet_mm teacher
-built from the shipped config gives the same outputs on real frames.
+the source publishes it *in the era it was published* (the Places365 ResNets:
+PyTorch 0.2, whose BatchNorm had no ``num_batches_tracked``), converts it, and
+checks that the kinet_mm teacher built from the shipped config gives the same
+outputs on real frames.
 """
 import sys
 from collections import OrderedDict
@@ -82,6 +84,31 @@ def randomize_(module: nn.Module, seed: int) -> nn.Module:
         elif isinstance(m, nn.PReLU):
             m.weight.data = torch.rand(m.weight.shape, generator=gen) * 0.3
     return module.eval()
+
+
+def published_state_dict(model: nn.Module, era: str) -> 'OrderedDict':
+    """``model``'s state dict as a DataParallel model saved it (``module.``).
+
+    ``era='legacy'``: as PyTorch before 0.4.1 saved it, without BatchNorm's
+    ``num_batches_tracked`` (added in 0.4.1); ``'current'``: with them.
+    """
+    return OrderedDict(
+        ('module.' + k, v) for k, v in model.state_dict().items()
+        if era == 'current' or not k.endswith('num_batches_tracked'))
+
+
+def save_legacy(obj, path: Path) -> None:
+    """PyTorch's pre-1.6 (non-zip) serialisation, the format of 2017-2019 files."""
+    torch.save(obj, path, _use_new_zipfile_serialization=False)
+
+
+def assert_counters(state_dict, era: str) -> None:
+    """Converted BatchNorm counters: 0 from a legacy file (PyTorch's own default
+    for checkpoints older than the counter), the file's values otherwise."""
+    counters = [v for k, v in state_dict.items()
+                if k.endswith('num_batches_tracked')]
+    assert counters
+    assert all(int(v) == (0 if era == 'legacy' else 1234) for v in counters)
 
 
 # ---------------------------------------------------------- key accounting
@@ -208,11 +235,13 @@ class SourcePSPNet(nn.Module):
 
 @pytest.fixture(scope='module')
 def lip_source(tmp_path_factory):
+    """The published ``PSPNet_last``: a DataParallel state dict (every key has
+    ``module.``), of a PyTorch version the repository does not pin, so saved
+    without BatchNorm counters here (``lip_current`` has them)."""
     model = randomize_(SourcePSPNet(), seed=1)
-    # As published: a DataParallel state dict, so every key has `module.`.
-    state = OrderedDict(('module.' + k, v) for k, v in model.state_dict().items())
+    state = published_state_dict(model, 'legacy')
     path = tmp_path_factory.mktemp('lip') / 'PSPNet_last'
-    torch.save(state, path)
+    save_legacy(state, path)
     return model, state, path
 
 
@@ -250,13 +279,31 @@ def test_lip_converter_reproduces_the_source(lip_source, real_clips,
     torch.testing.assert_close(converted, expected, atol=1e-4, rtol=0)
     human = teacher(frames)
     assert torch.equal(human, (expected.argmax(1) != 0).long())
+    assert_counters(torch.load(dst, weights_only=True)['state_dict'], 'legacy')
+
+
+def test_lip_converter_keeps_the_counters_of_a_current_file(lip_source,
+                                                            tmp_path):
+    source, legacy, _ = lip_source
+    torch.save(published_state_dict(source, 'current'), tmp_path / 'current')
+    save_legacy(legacy, tmp_path / 'legacy')
+    current = convert_lip_pspnet(str(tmp_path / 'current'),
+                                 str(tmp_path / 'a.pth'), config=LIP_CONFIG)
+    old = convert_lip_pspnet(str(tmp_path / 'legacy'), str(tmp_path / 'b.pth'),
+                             config=LIP_CONFIG)
+    assert_counters(current, 'current')
+    assert all(torch.equal(v, old[k]) for k, v in current.items()
+               if not k.endswith('num_batches_tracked'))
 
 
 def test_lip_converter_rejects_incomplete_or_foreign_files(lip_source,
                                                           tmp_path):
-    _, state, _ = lip_source
-    broken = OrderedDict(state)
+    source = lip_source[0]
+    broken = published_state_dict(source, 'current')
     broken.pop('module.up_2.conv.1.running_var')
+    # A file with counters missing one: a damaged current file, not a legacy
+    # one, so the counter is not made up.
+    broken.pop('module.up_1.conv.1.num_batches_tracked')
     broken['module.extra.weight'] = torch.zeros(1)
     # A second name that no longer matches its first one.
     key = 'module.feats.blocks.0.denselayer1.conv1.weight'
@@ -268,6 +315,7 @@ def test_lip_converter_rejects_incomplete_or_foreign_files(lip_source,
     message = str(err.value)
     assert 'extra.weight' in message
     assert 'decode_head.up_stages.1.bn.running_var' in message
+    assert 'decode_head.up_stages.0.bn.num_batches_tracked' in message
     assert 'feats.blocks.0.denselayer1.conv1.weight' in message
     assert not (tmp_path / 'out.pth').exists()
 
@@ -275,35 +323,51 @@ def test_lip_converter_rejects_incomplete_or_foreign_files(lip_source,
 # ------------------------------------------------- Places365, PyTorch
 
 
+def save_places365(source: nn.Module, arch: str, path: Path,
+                   era: str = 'legacy') -> None:
+    """As published (CSAILVision's README: PyTorch 0.2): train_placesCNN.py's
+    checkpoint ``{'epoch', 'arch', 'state_dict', 'best_prec1'}`` of a
+    DataParallel model, BatchNorm without ``num_batches_tracked``."""
+    state = published_state_dict(source, era)
+    save_legacy(dict(epoch=90, arch=arch, state_dict=state, best_prec1=54.7),
+                path)
+
+
 @pytest.mark.parametrize('arch,config', [('resnet18', R18_CONFIG),
                                          ('resnet50', R50_CONFIG)])
 def test_places365_pytorch_converter(arch, config, real_clips, tmp_path):
     source = randomize_(
         getattr(torchvision.models, arch)(num_classes=365), seed=2)
-    # As published: train_placesCNN.py's checkpoint of a DataParallel model.
-    state = OrderedDict(('module.' + k, v)
-                        for k, v in source.state_dict().items())
     src = tmp_path / f'{arch}_places365.pth.tar'
-    torch.save(dict(epoch=90, arch=arch, state_dict=state, best_prec1=54.7),
-               src)
+    save_places365(source, arch, src)
     dst = tmp_path / f'{arch}_places365.pth'
     teacher = converted_teacher(convert_places365_pytorch, src, dst,
                                 'MMPretrainSceneTeacher', config)
-    frames = real_frames(real_clips, 160)
+    # In float64, so that 1e-5 measures the conversion, not float32 rounding
+    # (ResNet-50's logits differ by ~1e-5 in float32 from summation order).
+    frames = real_frames(real_clips, 160).double()
+    source, teacher = source.double(), teacher.double()
     with torch.no_grad():
         expected = source((frames / 255 - IMAGENET_MEAN) / IMAGENET_STD)
         converted = teacher.classifier(teacher.normalize(frames), mode='tensor')
     assert expected.std() > 0.1
-    torch.testing.assert_close(converted, expected, atol=1e-4, rtol=0)
+    torch.testing.assert_close(converted, expected, atol=1e-5, rtol=0)
+    assert_counters(torch.load(dst, weights_only=True)['state_dict'], 'legacy')
+    # A file saved by a current PyTorch converts too, counters kept.
+    save_places365(source, arch, tmp_path / 'current.pth.tar', 'current')
+    current = convert_places365_pytorch(str(tmp_path / 'current.pth.tar'),
+                                        str(tmp_path / 'current.pth'),
+                                        config=config)
+    assert_counters(current, 'current')
 
 
+@pytest.mark.slow
 def test_converter_tool_runs_anywhere_with_its_default_config(tmp_path):
-    """tools/model_converters/ from another folder: the default --config is a
-    ``kinet_mm::`` path, found next to the installed package."""
+    """tools/model_converters/ from another folder, on a file in the published
+    layout: the default --config is a ``kinet_mm::`` path, found next to the
+    installed package."""
     source = torchvision.models.resnet18(num_classes=365)
-    torch.save(dict(state_dict=OrderedDict(
-        ('module.' + k, v) for k, v in source.state_dict().items())),
-        tmp_path / 'resnet18_places365.pth.tar')
+    save_places365(source, 'resnet18', tmp_path / 'resnet18_places365.pth.tar')
     run_command(sys.executable,
                 REPO / 'tools/model_converters/places365_pytorch_to_mmpretrain.py',
                 'resnet18_places365.pth.tar', 'out/resnet18_places365.pth',

@@ -25,6 +25,7 @@ log() { printf '[setup_env %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 check_imports() {
   "$PY" - <<'EOF'
 import kinet_mm, mmaction.models, mmseg.models, mmpretrain.models, mmcv.ops, decord  # noqa
+import mmdeploy.apis, onnx, onnxruntime  # noqa
 EOF
 }
 
@@ -74,11 +75,22 @@ log "OpenMMLab stack, demo teachers, test tools, kinet_mm (editable)"
 "${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
 "${PIP[@]}" install -q --no-build-isolation --no-deps -e "$ROOT"
 
+log "MMDeploy, ONNX Runtime (docs/deploy.md)"
+"${PIP[@]}" install -q -r "$ROOT/requirements/deploy.txt"
+# mmdeploy 1.3.1 declares protobuf<=3.20.2; the stack needs protobuf 4.25.9
+# (mediapipe, onnx), so it goes in without its metadata's dependencies.
+"${PIP[@]}" install -q --no-deps -r "$ROOT/requirements/deploy-nodeps.txt"
+
 log "pip check"
 # decord 0.6.0's wheel metadata claims a cp36 tag, so pip check calls it
 # "not supported on this platform" although it imports and decodes fine
 # (tests/test_entrypoints.py decodes the real clips with it). Ignore that line only.
-conflicts="$("${PIP[@]}" check 2>&1 | grep -v '^decord 0.6.0 is not supported on this platform$' || true)"
+# mmdeploy 1.3.1's metadata pins protobuf<=3.20.2 (see above); it exports and
+# runs ONNX Runtime/TorchScript models with 4.25.9 (tests/test_mmdeploy.py).
+# Ignore exactly that line too.
+conflicts="$("${PIP[@]}" check 2>&1 \
+  | grep -v '^decord 0.6.0 is not supported on this platform$' \
+  | grep -v '^mmdeploy 1.3.1 has requirement protobuf<=3.20.2, but you have protobuf 4.25.9.$' || true)"
 if [[ -n "$conflicts" && "$conflicts" != "No broken requirements found." ]]; then
   printf '%s\n' "$conflicts"; log "pip check found conflicts"; exit 1
 fi

@@ -13,6 +13,13 @@
 #
 # (mean 128, std 128 map the flow images to [-1, 1], the range of the RGB
 # stream's inputs.)
+#
+# Frame rate, an assumption made here: the paper computes flow at 25 fps, but
+# rawframes carry no frame rate, so SampleFrames cannot resample them as the
+# RGB stream's target_fps=25 does (it needs the decoder's avg_fps). 64 flow
+# frames span 2.56 s only if the flow was extracted from videos at 25 fps
+# (re-encode them first, e.g. `ffmpeg -i in.mp4 -r 25 out.mp4`); at a video's
+# native 30 fps they span 2.1 s.
 _base_ = './i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_kinetics400-rgb.py'
 
 model = dict(

@@ -32,3 +32,6 @@ model = dict(
                 align_corners=False),
             loss=dict(type='KeypointHeatmapLoss', loss_weight=1.0),
             teacher=dict(type='MediaPipePoseTeacher'))))
+# Epoch 0 of the log is the freshly initialised model: the distilled
+# branches' agreement is read against it.
+custom_hooks = [dict(type='ValidateBeforeTrainHook')]

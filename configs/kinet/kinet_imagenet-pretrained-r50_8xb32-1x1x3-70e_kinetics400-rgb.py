@@ -49,8 +49,9 @@ optim_wrapper = dict(
 # Test protocol of section 4.2: 25 segments x 10 crops (TenCrop 224 of 256x340
 # frames); the AKG slides a window of Nseg=3 segments over the 25 of each crop
 # and the window scores are averaged. The backbone runs once per frame.
-model['test_cfg'] = dict(
-    _delete_=True, num_segs=25, window_size=3, max_testing_views=50)
+model = dict(
+    test_cfg=dict(
+        _delete_=True, num_segs=25, window_size=3, max_testing_views=50))
 test_pipeline = [
     dict(type='DecordInit', **file_client_args),
     dict(

@@ -1,4 +1,7 @@
-# TSN-R50 flow stream on Kinetics-400 (KINet Table 5: KINet RGB + TSN flow):
+# TSN-R50 flow stream on Kinetics-400, for KINet-R50 RGB + TSN-R50 flow (the
+# paper's two-stream system on ResNet-50; the paper's own, Table 5, is
+# Inception-V3: ./tsn_imagenet-pretrained-inception-v3_8xb32-5x1x3-110e_
+# kinetics400-flow.py):
 # MMAction2's own TSN flow recipe (5 stacked TV-L1 flow frames x/y = 10
 # channels, mean 128 / std 128, 3 segments, 110 epochs) with cross-modality
 # pre-training (TSN, section 3.2). MMAction2's config loads the ImageNet

@@ -9,6 +9,7 @@ _base_ = [
     '../_base_/schedules/realclips_cpu.py',
     '../_base_/datasets/realclips_1x1x3.py',
 ]
+custom_imports = dict(imports=['kinet_mm'], allow_failed_imports=False)
 
 model = dict(
     backbone=dict(pretrained=None),

@@ -51,8 +51,11 @@ def init_kinet(config: ConfigType,
         cfg.merge_from_dict(cfg_options)
     # Prediction never runs the teachers; model.cfg stays the user's config
     # (it still names each teacher's label space, for instance).
-    model = init_recognizer(Config(dict(cfg.to_dict(),
-                                        model=without_teachers(cfg.model))),
+    # Nor measures agreement: a video has no teacher labels to agree with.
+    model_cfg = without_teachers(cfg.model)
+    if model_cfg.get('test_cfg'):
+        model_cfg['test_cfg'].pop('knowledge_agreement', None)
+    model = init_recognizer(Config(dict(cfg.to_dict(), model=model_cfg)),
                             checkpoint=None, device='cpu')
     model.cfg = cfg
     if checkpoint is not None:

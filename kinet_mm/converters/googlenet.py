@@ -7,12 +7,13 @@ weights are the ImageNet starting point that section 2.4 of the I3D paper
 inflates: convert once, then give the file to ``I3DInceptionV1(pretrained=...)``
 (or to a 2D ``InceptionV1``'s ``init_cfg``).
 
-The inflated network differs from torchvision's in two conventions, both
-documented in ``docs/i3d.md``: its stride-2 max-pools pad symmetrically (torchvision:
-``ceil_mode`` without padding), and its inputs are normalised by the data
-preprocessor (torchvision's ``transform_input`` maps ImageNet-normalised inputs
-to ``[-1, 1]``, the range the weights were trained for: use ``mean=127.5``,
-``std=127.5``).
+Two conventions come with the weights (``docs/i3d.md``): the stride-2 max-pools
+of torchvision's network round up without padding, so the converted weights
+are used with ``InceptionV1(pool_mode='ceil')`` (:data:`POOL_MODE`); and the
+inputs are in ``[-1, 1]``: torchvision's ``transform_input`` maps
+ImageNet-normalised inputs there, our data preprocessor does it with
+``mean=127.5``, ``std=127.5``. With both, the converted network computes
+torchvision's features (``tests/test_i3d.py``).
 """
 import os
 import os.path as osp
@@ -32,6 +33,8 @@ MIXED = dict(zip(('3a', '3b', '4a', '4b', '4c', '4d', '4e', '5a', '5b'),
                  INCEPTION_WIDTHS))
 #: BN of TF-slim's Inception-v1, kept by torchvision's port.
 NORM_CFG = dict(type='BN', eps=1e-3, requires_grad=True)
+#: torchvision's stride-2 max-pools: ``MaxPool2d(k, 2, ceil_mode=True)``.
+POOL_MODE = 'ceil'
 
 RULES = [
     (r'conv1\.(conv|bn)\.(.+)', r'conv1a.\1.\2'),
@@ -65,8 +68,9 @@ def convert_torchvision_googlenet(src: str,
 
     Every source tensor is used or discarded for a stated reason and every
     InceptionV1 tensor is filled (strict key accounting); the result is loaded
-    into ``InceptionV1(norm_cfg=NORM_CFG)`` before it is written, atomically,
-    as ``{'meta': ..., 'state_dict': ...}``.
+    into ``InceptionV1(norm_cfg=NORM_CFG, pool_mode=POOL_MODE)`` before it is
+    written, atomically, as ``{'meta': ..., 'state_dict': ...}``; the meta
+    records both settings, which the model using the file must share.
 
     Args:
         src (str): torchvision's ``googlenet-*.pth`` (read weights-only).
@@ -77,11 +81,12 @@ def convert_torchvision_googlenet(src: str,
     """
     source, _ = load_torch_state_dict(src)
     acc = map_torchvision_googlenet(source, osp.basename(src))
-    model = InceptionV1(norm_cfg=NORM_CFG)
+    model = InceptionV1(norm_cfg=NORM_CFG, pool_mode=POOL_MODE)
     state_dict = acc.finish(model.state_dict())
     model.load_state_dict(state_dict, strict=True)
     meta = dict(source=osp.basename(src), converter='kinet_mm.converters',
-                accounting=acc.summary(), norm_cfg=NORM_CFG)
+                accounting=acc.summary(), norm_cfg=NORM_CFG,
+                pool_mode=POOL_MODE)
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
     atomic_write(dst, lambda f: torch.save(
         dict(meta=meta, state_dict=state_dict), f))

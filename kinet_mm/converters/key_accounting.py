@@ -32,6 +32,7 @@ class KeyAccountant:
         self.discarded: Dict[str, str] = {}
         self.target: 'OrderedDict[str, Tensor]' = OrderedDict()
         self.errors: List[str] = []
+        self.filled_counters: List[str] = []
 
     def has(self, key: str) -> bool:
         """Whether the source holds ``key``."""
@@ -102,6 +103,7 @@ class KeyAccountant:
             ConversionError: listing every unused source key, every target key
             left empty or unknown to the model, and every shape mismatch.
         """
+        self._fill_legacy_batch_norm_counters(expected)
         errors = list(self.errors)
         unused = [k for k in self.source
                   if k not in self.used and k not in self.discarded]
@@ -126,6 +128,29 @@ class KeyAccountant:
         return OrderedDict(
             (k, self.target[k].to(expected[k].dtype)) for k in expected)
 
+    def _fill_legacy_batch_norm_counters(self,
+                                         expected: Mapping[str, Tensor]) -> None:
+        """Zero ``num_batches_tracked`` of every converted BatchNorm, if the
+        source predates the counter.
+
+        BatchNorm has counted its training batches only since PyTorch 0.4.1;
+        files saved before (CSAILVision's Places365 ResNets: PyTorch 0.2) have
+        no ``num_batches_tracked`` at all. The true count is not recoverable
+        and is only read when ``momentum=None`` (cumulative averaging), so it
+        is set to 0, the value PyTorch's own ``BatchNorm._load_from_state_dict``
+        gives such old checkpoints. A source holding *some* counters is a
+        current file: a missing one there stays an error.
+        """
+        if any(k.endswith('num_batches_tracked') for k in self.source):
+            return
+        for key in expected:
+            if not key.endswith('.num_batches_tracked') or key in self.target:
+                continue
+            norm = key[:-len('num_batches_tracked')]
+            if norm + 'running_mean' in self.target:
+                self.target[key] = torch.zeros_like(expected[key])
+                self.filled_counters.append(key)
+
     def summary(self) -> str:
         """One line: how many keys were used, discarded and written."""
         reasons = sorted(set(self.discarded.values()))
@@ -134,6 +159,9 @@ class KeyAccountant:
         if self.discarded:
             text += (f', {len(self.discarded)} source tensors discarded ('
                      + '; '.join(reasons) + ')')
+        if self.filled_counters:
+            text += (f', {len(self.filled_counters)} BatchNorm '
+                     'num_batches_tracked set to 0 (the source predates them)')
         return text
 
 

@@ -12,7 +12,12 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type='KINetBackbone',
-        backbone={{_base_.model.backbone}},
+        # MMAction2's TSN-R50 backbone (mmaction::_base_/models/tsn_r50.py).
+        backbone=dict(
+            type='ResNet',
+            pretrained='https://download.pytorch.org/models/resnet50-11ad3fa6.pth',
+            depth=50,
+            norm_eval=False),
         branch_from='res4',
         cbi=dict(type='CrossBranchIntegration'),
         cbi_positions=(('res4', -1), ('res5', -1))),

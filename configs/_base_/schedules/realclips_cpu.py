@@ -5,7 +5,6 @@ _base_ = [
     'mmaction::_base_/schedules/sgd_100e.py',
     'mmaction::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['kinet_mm'], allow_failed_imports=False)
 
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=3, val_begin=1, val_interval=1)

@@ -4,6 +4,7 @@ from .efficientnet_adapter import MMPretrainEfficientNetStageAdapter
 from .efficientnet_lite import EfficientNetLite, EfficientNetLiteStageAdapter
 from .i3d_inception_v1 import I3DInceptionV1
 from .inception_v1 import InceptionV1
+from .inception_v3 import InceptionV3
 from .kinet_backbone import KINetBackbone
 from .kinet_backbone_3d import KINetBackbone3D
 from .mmpretrain_adapters import (InceptionV3StageAdapter,
@@ -16,8 +17,8 @@ from .teacher_branch import TeacherFeatureBranch
 __all__ = [
     'BaseAuxBranch', 'BaseStageAdapter', 'BNInception',
     'BNInceptionStageAdapter', 'EfficientNetLite', 'EfficientNetLiteStageAdapter',
-    'I3DInceptionV1', 'InceptionV1', 'InceptionV3StageAdapter', 'KINetBackbone',
-    'KINetBackbone3D', 'MMPretrainEfficientNetStageAdapter',
+    'I3DInceptionV1', 'InceptionV1', 'InceptionV3', 'InceptionV3StageAdapter',
+    'KINetBackbone', 'KINetBackbone3D', 'MMPretrainEfficientNetStageAdapter',
     'MMPretrainResNetStageAdapter', 'MobileNetV2StageAdapter',
     'ResNetStageAdapter', 'StageCopyBranch', 'TeacherFeatureBranch',
     'register_stage_adapter', 'stage_adapter_for'

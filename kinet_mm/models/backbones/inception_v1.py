@@ -26,6 +26,9 @@ INCEPTION_WIDTHS = OrderedDict(
     mixed_5c=(384, 192, 384, 48, 128, 128),
 )
 
+#: ``InceptionV1(pool_mode=...)``: MMAction2's padded pools, torchvision's.
+POOL_MODES = ('pad', 'ceil')
+
 #: Stages after the stem: each starts with the max-pool that halves the map
 #: (named as in TF-slim's ``MaxPool_3a/4a/5a``) and holds its mixed blocks.
 STAGES = OrderedDict(
@@ -95,14 +98,23 @@ class InceptionV1(BaseModule):
     stem is ``conv1a`` .. ``conv2c`` (stride 4) and :data:`STAGES` groups the
     rest into three stages at strides 8, 16, 32. The forward pass only calls the
     modules, so the same code runs the inflated 3D network
-    (:class:`I3DInceptionV1`). Stride-2 layers pad symmetrically (``k // 2``),
-    MMAction2's convention, where TF-slim pads ``SAME`` and torchvision's port
-    uses ``ceil_mode`` pools; the output sizes agree at 224x224.
+    (:class:`I3DInceptionV1`). By default the stride-2 max-pools pad
+    symmetrically (``(k - 1) // 2``) and round down, MMAction2's convention;
+    ``pool_mode='ceil'`` gives torchvision GoogLeNet's pools instead (no
+    padding, ``ceil_mode=True``; TF-slim's ``SAME`` pooling on even-sized maps),
+    the pooling its converted ImageNet weights were trained with. The output
+    sizes agree at 224x224, but every window of the three 3x3 pools is shifted
+    by one pixel between the two modes.
 
     Args:
         in_channels (int): Input channels (3 for RGB). Defaults to 3.
         branch2_kernel_size (int): Kernel of the inception modules' second
             reducing branch: 3 (TF-slim, I3D; the default) or 5 (GoogLeNet).
+        pool_mode (str): The stride-2 max-pools (``pool2a`` .. ``pool5a``):
+            ``'pad'`` (the default): padding ``(k - 1) // 2``, rounding down;
+            ``'ceil'``: no padding, rounding up, as torchvision's GoogLeNet
+            (use it with weights converted from torchvision,
+            :mod:`kinet_mm.converters.googlenet`).
         conv_cfg (dict, optional): Conv layer config. Defaults to None (Conv2d).
         norm_cfg (dict): Norm layer config. Defaults to ``dict(type='BN')``.
         act_cfg (dict): Activation config. Defaults to ``dict(type='ReLU')``.
@@ -116,6 +128,7 @@ class InceptionV1(BaseModule):
     def __init__(self,
                  in_channels: int = 3,
                  branch2_kernel_size: int = 3,
+                 pool_mode: str = 'pad',
                  conv_cfg: Optional[Dict] = None,
                  norm_cfg: Dict = dict(type='BN', requires_grad=True),
                  act_cfg: Dict = dict(type='ReLU', inplace=True),
@@ -125,23 +138,25 @@ class InceptionV1(BaseModule):
         if branch2_kernel_size not in (3, 5):
             raise ValueError('branch2_kernel_size must be 3 (TF-slim/I3D) or 5 '
                              f'(GoogLeNet), got {branch2_kernel_size}')
+        if pool_mode not in POOL_MODES:
+            raise ValueError(f'pool_mode must be one of {POOL_MODES}, got '
+                             f'{pool_mode!r}')
+        self.pool_mode = pool_mode
         self.norm_eval = norm_eval
         layer = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
                      bias=False)
         self.conv1a = ConvModule(in_channels, 64, 7, stride=2, padding=3,
                                  **layer)
-        self.pool2a = nn.MaxPool2d(3, stride=2, padding=1)
+        self.pool2a = self._pool(3)
         self.conv2b = ConvModule(64, 64, 1, **layer)
         self.conv2c = ConvModule(64, 192, 3, padding=1, **layer)
         self.stem_names = ('conv1a', 'pool2a', 'conv2b', 'conv2c')
-        pools = dict(pool3a=(3, 1), pool4a=(3, 1), pool5a=(2, 0))
+        pools = dict(pool3a=3, pool4a=3, pool5a=2)
         channels = 192
         for stage in STAGES.values():
             for name in stage:
                 if name in pools:
-                    kernel, padding = pools[name]
-                    self.add_module(name, nn.MaxPool2d(kernel, stride=2,
-                                                       padding=padding))
+                    self.add_module(name, self._pool(pools[name]))
                     continue
                 block = InceptionModule(channels, INCEPTION_WIDTHS[name],
                                         branch2_kernel_size, conv_cfg,
@@ -149,6 +164,12 @@ class InceptionV1(BaseModule):
                 self.add_module(name, block)
                 channels = block.out_channels
         self.feat_dim = channels
+
+    def _pool(self, kernel: int) -> nn.MaxPool2d:
+        """A stride-2 max-pool of ``kernel`` in :attr:`pool_mode`."""
+        if self.pool_mode == 'ceil':
+            return nn.MaxPool2d(kernel, stride=2, ceil_mode=True)
+        return nn.MaxPool2d(kernel, stride=2, padding=(kernel - 1) // 2)
 
     def stages(self) -> 'OrderedDict[str, list]':
         """Stage name -> its blocks (a max-pool, then mixed blocks)."""

@@ -38,6 +38,10 @@ class InceptionV3StageAdapter(BaseStageAdapter):
         mixed6=('Mixed_6a', 'Mixed_6b', 'Mixed_6c', 'Mixed_6d', 'Mixed_6e'),
         mixed7=('Mixed_7a', 'Mixed_7b', 'Mixed_7c'))
 
+    def input_channels(self, net: InceptionV3) -> int:
+        # 3, or 2L for kinet_mm's flow InceptionV3(in_channels=2L).
+        return net.Conv2d_1a_3x3.conv.in_channels
+
     def stem(self, net: InceptionV3, x: Tensor) -> Tensor:
         for name in self.stem_layers:
             x = getattr(net, name)(x)

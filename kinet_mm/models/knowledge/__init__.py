@@ -11,11 +11,12 @@ from mmaction.registry import MODELS
 
 from .base import PSEUDO_LABEL_SOURCES, BaseKnowledge
 from .human_parsing import HumanParsingKnowledge
+from .pose import KeypointHeatmapLoss, PoseKnowledge
 from .scene import SceneKnowledge
 
 __all__ = [
-    'BaseKnowledge', 'HumanParsingKnowledge', 'PSEUDO_LABEL_SOURCES',
-    'SceneKnowledge', 'build_knowledge', 'knowledge_cfgs', 'teacher_free'
+    'BaseKnowledge', 'HumanParsingKnowledge', 'KeypointHeatmapLoss',
+    'PSEUDO_LABEL_SOURCES', 'PoseKnowledge', 'SceneKnowledge', 'build_knowledge', 'knowledge_cfgs', 'teacher_free'
 ]
 
 
@@ -42,7 +43,9 @@ def teacher_free(model_cfg: Dict, heads: bool = True) -> Dict:
     """
     model_cfg = copy.deepcopy(model_cfg)
     if 'knowledge' in model_cfg:
-        model_cfg['pseudo_label_source'] = 'cache' if heads else 'none'
+        # A config already without heads (a deployed one) keeps none.
+        keep_heads = heads and model_cfg.get('pseudo_label_source') != 'none'
+        model_cfg['pseudo_label_source'] = 'cache' if keep_heads else 'none'
     return model_cfg
 
 

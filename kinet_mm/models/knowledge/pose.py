@@ -141,8 +141,9 @@ class PoseKnowledge(BaseKnowledge):
                   targets: Dict[str, Tensor]) -> Dict[str, Tensor]:
         size = targets['heatmaps'].shape[-2:]
         xy = decode_heatmaps(self.heatmaps(branch_map, size))
+        # In heatmap cells, so that x and y weigh alike on non-square frames.
         correct, total = pck_counts(xy, targets['keypoints'], self.conf_thr,
-                                    self.pck_alpha)
+                                    self.pck_alpha, image_size=size)
         return dict(pck=ratio(correct, total))
 
     def cache_settings(self) -> Dict:
