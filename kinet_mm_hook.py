@@ -8,22 +8,20 @@ An install of kinet_mm (wheel, ``pip install .`` or ``pip install -e .``) puts
 ``docs/compat.md``); nothing is imported or patched until one of the watched
 modules is first imported, right after that module has executed:
 
-========================== ===================================================
-``mmengine.config``        ``kinet_mm::`` config prefix
-                           (:func:`register_config_prefix`): MMEngine reads ``_base_ = 'kinet_mm::...'`` in any
-                           tool, e.g. MMAction2's ``tools/train.py``, which
-                           parses the config before ``custom_imports`` could
-                           import kinet_mm.
-``mim.utils.utils``        openmim's ``get_installed_path('kinet_mm')`` of an
-                           editable (PEP 660) install: mim looks for
-                           ``site-packages/kinet_mm``, which such an install does
-                           not have; we return the imported package's folder.
-``mim.click.customcommand`` openmim 0.3.9's ``CustomCommand.parse_args`` (a copy
-                           of click<8.3's) leaves click>=8.3's ``UNSET`` sentinel
-                           in unset options: ``mim train/test --launcher slurm``
-                           without ``--srun-args`` fails on
-                           ``'Sentinel' object has no attribute 'split'``.
-========================== ===================================================
+``mmengine.config``
+    The ``kinet_mm::`` config prefix (:func:`register_config_prefix`):
+    MMEngine reads ``_base_ = 'kinet_mm::...'`` in any tool, e.g. MMAction2's
+    ``tools/train.py``, which parses the config before ``custom_imports``
+    could import kinet_mm.
+``mim.utils.utils``
+    openmim's ``get_installed_path('kinet_mm')`` of an editable (PEP 660)
+    install: mim looks for ``site-packages/kinet_mm``, which such an install
+    does not have; we return the imported package's folder.
+``mim.click.customcommand``
+    openmim 0.3.9's ``CustomCommand.parse_args`` (a copy of click<8.3's)
+    leaves click>=8.3's ``UNSET`` sentinel in unset options: ``mim train/test
+    --launcher slurm`` without ``--srun-args`` fails on ``'Sentinel' object
+    has no attribute 'split'``.
 
 Each patch is gated on the versions it was written for (:func:`version_gate`);
 :mod:`kinet_mm.compat` lists them with the others (``compat.SHIMS``).

@@ -53,8 +53,12 @@ before kinet_mm is imported, by the start-up hook ``kinet_mm_hook`` (MMEngine's
 6. ``mmengine==0.10.7``: ``Config._get_cfg_path`` and ``MODULE2PACKAGE``
    learn the ``kinet_mm::`` prefix (:mod:`kinet_mm_hook`, also run at start-up).
 7. ``openmim==0.3.9``: ``get_installed_path('kinet_mm')`` of an editable
-   install, and unset options under click>=8.3 (:mod:`kinet_mm_hook`, at
-   start-up only: kinet_mm never imports mim).
+   install (:mod:`kinet_mm_hook`, at start-up only: kinet_mm never imports
+   mim).
+8. ``openmim==0.3.9``: unset options under click>=8.3 (same).
+9-12. ``mmdeploy==1.3.1``: the shims of
+   :mod:`kinet_mm.deployment.mmdeploy_compat` (its docstring, docs/deploy.md),
+   applied on ``import kinet_mm`` by ``apply_mmdeploy_shims``.
 """
 import functools
 import os
@@ -290,7 +294,8 @@ class Shim(NamedTuple):
         fixes (dict): ``{distribution: specifier}``: the versions it was
             written and tested for; with others it is not applied.
         apply (Callable, optional): Applies it on ``import kinet_mm``; None
-            for a patch that only :mod:`kinet_mm_hook` applies at start-up.
+            for a patch applied elsewhere: at start-up by :mod:`kinet_mm_hook`
+            (mim), or by ``kinet_mm.deployment.apply_mmdeploy_shims``.
     """
     name: str
     patches: str
@@ -321,6 +326,21 @@ SHIMS: List[Shim] = [
          MIM_FIXES, None),
     Shim('mim: unset options under click>=8.3',
          'mim.click.customcommand.CustomCommand.parse_args', MIM_FIXES, None),
+    # kinet_mm.deployment.mmdeploy_compat, applied by apply_mmdeploy_shims()
+    # on `import kinet_mm`; each checks the code it fixes itself (signature,
+    # version), see docs/deploy.md.
+    Shim('mmdeploy: TorchScript exporter, errors naming the module',
+         'torch.onnx.export, torch.jit.trace (calls made by MMDeploy)',
+         {'mmdeploy': '==1.3.1', 'torch': '>=2.9'}, None),
+    Shim('mmdeploy: VideoRecognition.build_backend_model signature',
+         'mmdeploy...video_recognition.VideoRecognition.build_backend_model',
+         {'mmdeploy': '==1.3.1'}, None),
+    Shim('mmdeploy: deploy config of the model config',
+         'mmdeploy...video_recognition.VideoRecognition (model config)',
+         {'mmdeploy': '==1.3.1'}, None),
+    Shim('mmdeploy: recognizer rewrite with a dynamic batch',
+         "mmdeploy's BaseRecognizer.forward rewriter",
+         {'mmdeploy': '==1.3.1'}, None),
 ]
 
 

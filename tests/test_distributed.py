@@ -83,7 +83,7 @@ def test_dist_train_two_ranks_on_real_clips(real_clips, tmp_path):
         'default_hooks.checkpoint.interval=1',
         # DEBUG makes every rank write its own log file.
         'log_level=DEBUG',
-        OMP_NUM_THREADS='1', PORT=str(free_port()),
+        OMP_NUM_THREADS='1', PORT=str(free_port()), PYTHON=sys.executable,
         KINET_SHARED=str(real_clips.parents[1]))
 
     logs = rank_logs(work_dir)

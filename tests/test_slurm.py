@@ -1,5 +1,5 @@
-"""Slurm on this CPU-only machine: ``tools/slurm_{train,test}.sh`` and the
-pseudo-label extractor under a stand-in ``srun`` (``tests/fixtures/slurm/``).
+"""Slurm on this CPU-only machine: ``tools/slurm_{train,test}.sh`` and both
+extractors under a stand-in ``srun`` (``tests/fixtures/slurm/``).
 
 The stand-in starts the requested tasks with the variables a real srun sets;
 ``--launcher slurm`` turns them into a gloo group (``kinet_mm.compat`` shim 4).
@@ -162,3 +162,22 @@ def test_extract_pseudo_labels_slurm_two_tasks(tmp_path, real_clips):
     assert stats['done'] == 2 and stats['skipped'] == 0
     stored = sum(len(cache.read(key).frame_inds) for key in cache.keys())
     assert stats['frames'] == stored
+
+
+def test_extract_segment_features_slurm_two_tasks(tmp_path, real_clips):
+    """``--launcher slurm``: 2 tasks write one feature cache, a video each."""
+    from kinet_mm.features import SegmentFeatureCache
+    clips = ['v_CricketShot_g04_c01.mp4', 'TrumanShow_wave_f_nm_np1_fr_med_26.avi']
+    ann = tmp_path / 'two.txt'
+    ann.write_text(''.join(f'{clip} 0\n' for clip in clips))
+    out = tmp_path / 'feats'
+    log = run_command(
+        'srun', '--ntasks=2', '--kill-on-bad-exit=1', sys.executable,
+        'tools/misc/extract_segment_features.py',
+        'configs/early_recognition/features/tsn_r50_realclips_progression10.py',
+        '--split', 'val', '--out', out, '--launcher', 'slurm',
+        '--cfg-options', f'val_dataloader.dataset.ann_file={ann}',
+        'model.backbone.depth=18', **slurm_env())
+    assert 'rank 0/2: 1 videos' in log  # rank 1 took the other one
+    cache = SegmentFeatureCache(str(out), dict(num_levels=10, feature_dim=512))
+    assert sorted(cache.keys()) == sorted(clips)
