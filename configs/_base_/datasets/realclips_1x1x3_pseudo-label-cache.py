@@ -4,8 +4,12 @@
 # KnowledgeAgreementMetric compares the student's auxiliary predictions with
 # them beside acc/top1 (the model's test_cfg.knowledge_agreement).
 #
-#   python tools/extract_pseudo_labels.py CONFIG --split all \
-#       --out work_dirs/pseudo_labels/realclips
+# One cache of all three offline teachers serves every config on this base
+# (each reads the tasks it has; tools/run_demo.sh writes it):
+#
+#   python tools/extract_pseudo_labels.py \
+#       configs/kinet/kinet_efficientnet-lite2_1x1x3_realclips-cpu_cache_human-scene-pose.py \
+#       --split all --stride 2 --out work_dirs/pseudo_labels/realclips
 _base_ = './realclips_1x1x3.py'
 
 pseudo_label_cache = 'work_dirs/pseudo_labels/realclips'
