@@ -140,6 +140,7 @@ def test_runner_checkpoint_loads_weights_only_after_kinet_mm(
     ]
 
 
+@pytest.mark.slow
 def test_runner_resumes_from_checkpoint(runner_checkpoint, tmp_path):
     runner = build_toy_runner(
         tmp_path, max_iters=3, load_from=str(runner_checkpoint), resume=True)

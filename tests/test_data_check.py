@@ -123,6 +123,7 @@ def test_check_videos_reuses_mmaction_check_videos(videos, tmp_path):
         'mmaction_tools_check_videos'
 
 
+@pytest.mark.slow
 def test_bad_labels_stop_training_before_the_first_step(videos, tmp_path,
                                                         monkeypatch):
     ann = write(tmp_path / 'train.txt', ['arm_wrestling.mp4 1',

@@ -26,6 +26,7 @@ def tmp_path(tmp_path):
         path.unlink()
 
 
+@pytest.mark.slow
 def test_demo_writes_figure5_panels(real_clips, tmp_path):
     # TSN-R18 (not R50) keeps the test fast; the structure is the same.
     tsn_config = tmp_path / 'tsn_r18.py'

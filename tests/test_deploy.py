@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from mmaction.registry import DATASETS, MODELS
 from mmengine.config import Config
@@ -12,6 +13,7 @@ from mmengine.runner import load_checkpoint
 CONFIG = 'configs/kinet/kinet_r18_1x1x3_realclips-cpu.py'
 
 
+@pytest.mark.slow
 def test_exported_model_predicts_like_the_full_one(tmp_path, real_clips):
     cfg = Config.fromfile(CONFIG)
     full = MODELS.build(cfg.model)

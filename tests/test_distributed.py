@@ -72,6 +72,7 @@ def train_iters(log: str) -> List[tuple]:
     return [(int(i), int(n)) for i, n in found]
 
 
+@pytest.mark.slow
 def test_dist_train_two_ranks_on_real_clips(real_clips, tmp_path):
     work_dir = tmp_path / 'work_dir'
     run_command(
@@ -219,6 +220,7 @@ def assert_grads_close(actual: dict, expected: dict, **tolerance) -> None:
             actual[name], grad, msg=lambda m: f'{name}: {m}', **tolerance)
 
 
+@pytest.mark.slow
 def test_ddp_step_matches_single_process(tmp_path):
     batch = synthetic_batch(WORLD_SIZE * VIDEOS_PER_RANK)
     torch.manual_seed(0)

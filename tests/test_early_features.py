@@ -124,6 +124,7 @@ def test_features_describe_each_equal_part(real_clips, config, dim, opts):
                                    rtol=1e-3, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_extraction_tool_resumes(tmp_path, real_clips):
     """tools/misc/extract_segment_features.py on one real clip, twice."""
     ann = tmp_path / 'one.txt'

@@ -87,6 +87,7 @@ def work_dir(tmp_path):
         checkpoint.unlink()
 
 
+@pytest.mark.slow
 def test_our_tools_train_resume_and_test(work_dir, tmp_path):
     check_train_then_resume(
         [sys.executable, 'tools/train.py', CONFIG],
@@ -171,6 +172,7 @@ def test_bad_video_error_names_file(bad_videos, monkeypatch):
         dataset[0]
 
 
+@pytest.mark.slow
 def test_bad_video_fails_training_naming_file(bad_videos):
     ann_file = bad_videos('corrupt_clip.mp4')
     log = run_command(

@@ -86,6 +86,7 @@ def test_prefix_error_names_the_config_folder(tmp_path):
         Config.fromfile(str(path))
 
 
+@pytest.mark.slow
 def test_user_config_trains_with_our_train_tool(user_config):
     run(sys.executable, REPO / 'tools/train.py', user_config, '--no-validate',
         *ONE_STEP, cwd=user_config.parent)
@@ -97,6 +98,7 @@ def test_user_config_trains_with_our_train_tool(user_config):
     assert [r['step'] for r in records if 'loss' in r] == [1]
 
 
+@pytest.mark.slow
 def test_mmaction_train_tool_cannot_read_the_prefix(user_config):
     # Without the start-up hook: a checkout on PYTHONPATH with no kinet_mm
     # installed has no kinet_mm_hook.pth; KINET_MM_NO_HOOK=1 stands for that

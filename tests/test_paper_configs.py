@@ -48,6 +48,7 @@ def test_every_table_row_has_a_config():
 
 
 @pytest.mark.parametrize('path', PAPER_CONFIGS, ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_config_builds_and_trains_one_step(path):
     cfg = Config.fromfile(str(path))
     offline(cfg.model)

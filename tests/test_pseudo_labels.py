@@ -419,6 +419,7 @@ def test_extractor_resumes_and_matches_teachers(tmp_path, real_clips):
     assert meta['knowledge']['human']['teacher']['threshold'] == 100.
 
 
+@pytest.mark.slow
 def test_extract_tool_skips_undecodable_video_and_fails(tmp_path, real_clips):
     """The command line: a broken video is named, the others extracted, exit 1."""
     videos = tmp_path / 'videos'

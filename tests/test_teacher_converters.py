@@ -581,6 +581,7 @@ def test_places365_caffe_converter_rejects_a_resnet101(caffe_source,
 # ------------------------------------------------------ the paper config
 
 
+@pytest.mark.slow
 def test_paper_config_trains_one_step_with_converted_teachers(
         lip_source, caffe_source, tmp_path, monkeypatch):
     """The paper's recipe with both teachers loaded from converted files.

@@ -1,5 +1,6 @@
 """KINet learns on the real clips: the action loss falls with online teachers."""
 import numpy as np
+import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -7,6 +8,7 @@ CONFIG = 'configs/kinet/kinet_r18_1x1x3_realclips-cpu.py'
 ITERS = 30
 
 
+@pytest.mark.slow
 def test_action_loss_falls_with_online_teachers(tmp_path, real_clips):
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = str(tmp_path)

@@ -36,6 +36,7 @@ def numpy_accuracies(scores, labels):
     return hit.mean(), float(np.mean(per_class))
 
 
+@pytest.mark.slow
 def test_report_accuracy_fuses_rgb_and_flow_scores(tmp_path):
     rng = np.random.default_rng(10)
     labels = rng.integers(0, 5, 24)

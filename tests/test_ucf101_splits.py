@@ -58,6 +58,7 @@ def test_split_table_averages_splits_and_fuses_streams(tmp_path):
         split_table(rgb[:1], flow)
 
 
+@pytest.mark.slow
 def test_proxy_lists_and_one_split_tested_through_the_runner(tmp_path,
                                                              monkeypatch):
     """The real-clip proxy's official-format lists; a split model tested

@@ -17,6 +17,7 @@ PROXY = UCF101 / 'kinet_r18_1x1x3_ucf101-proxy-split1_realclips-cpu.py'
 CLASSIFIER = ('cls_head.fc_cls.weight', 'cls_head.fc_cls.bias')
 
 
+@pytest.mark.slow
 def test_load_from_400_class_checkpoint_reinitialises_only_the_classifier(
         tmp_path, real_clips):
     """Through the Runner's load_from (init, then load): every tensor but the
