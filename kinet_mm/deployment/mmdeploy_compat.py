@@ -36,12 +36,21 @@ needs. ``tests/test_mmdeploy.py`` shows each one failing without it.
    list is the export example's, so with a dynamic batch axis every batch is
    averaged into one row (2 videos in, 1 score row out). We count the videos
    from the traced input instead.
+5. ``VideoRecognition.create_input`` always decodes a video file with
+   OpenCV (it swaps the pipeline's first transform for ``OpenCVInit`` and
+   every decoder for ``OpenCVDecode``), so a flow stream, whose frames are
+   ``x_*.jpg``/``y_*.jpg`` files (``RawFrameDecode``), cannot be exported. A
+   frame directory given as the "image" now goes through the config's own
+   test pipeline, with its test dataset's ``filename_tmpl`` and
+   ``modality``; a video file is handled as before.
 """
 import contextlib
 import functools
 import importlib.abc
 import importlib.util
 import inspect
+import os
+import os.path as osp
 import re
 import sys
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -186,7 +195,7 @@ def torchscript_exporter_for_mmdeploy() -> None:
 
 
 def fix_video_recognition(module: Any) -> None:
-    """Shims 2 and 3 on MMDeploy's ``VideoRecognition`` task."""
+    """Shims 2, 3 and 5 on MMDeploy's ``VideoRecognition`` task."""
     task = module.VideoRecognition
     build = task.build_backend_model
     if 'data_preprocessor_updater' not in inspect.signature(build).parameters \
@@ -205,6 +214,22 @@ def fix_video_recognition(module: Any) -> None:
         build_backend_model._kinet_mmdeploy = True
         task.build_backend_model = build_backend_model
 
+    create = task.create_input
+    if not getattr(create, '_kinet_mmdeploy', False):
+
+        @functools.wraps(create)
+        def create_input(self, imgs, input_shape=None, data_preprocessor=None,
+                         **kwargs):
+            paths = [imgs] if isinstance(imgs, str) else imgs
+            if isinstance(paths, (list, tuple)) and paths and all(
+                    isinstance(p, str) and osp.isdir(p) for p in paths):
+                return _frame_dir_input(self, paths, data_preprocessor)
+            return create(self, imgs, input_shape, data_preprocessor,
+                          **kwargs)
+
+        create_input._kinet_mmdeploy = True
+        task.create_input = create_input
+
     init = task.__init__
     if not getattr(init, '_kinet_mmdeploy', False):
 
@@ -215,6 +240,35 @@ def fix_video_recognition(module: Any) -> None:
 
         __init__._kinet_mmdeploy = True
         task.__init__ = __init__
+
+
+def _frame_dir_input(task: Any, frame_dirs: List[str],
+                     data_preprocessor=None) -> tuple:
+    """Shim 5: the export example of a frame directory (a flow stream's
+    ``x_00001.jpg``, ``y_00001.jpg``, ...), through the config's own test
+    pipeline and its test dataset's ``filename_tmpl`` and ``modality``."""
+    from mmengine.dataset import Compose, pseudo_collate
+    from mmengine.registry import init_default_scope
+    cfg = task.model_cfg
+    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    modality = dataset.get('modality', 'RGB')
+    template = dataset.get('filename_tmpl', 'img_{:05}.jpg')
+    prefix = template.format('x', 1)[:2] if modality == 'Flow' else None
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    pipeline = Compose(cfg.test_pipeline)
+    data = []
+    for frame_dir in frame_dirs:
+        files = os.listdir(frame_dir)
+        total = len([f for f in files if f.startswith(prefix)]) if prefix \
+            else len(files)
+        data.append(pipeline(dict(
+            frame_dir=frame_dir, total_frames=total, label=-1,
+            start_index=dataset.get('start_index', 1), modality=modality,
+            filename_tmpl=template)))
+    data = pseudo_collate(data)
+    if data_preprocessor is not None:
+        data = data_preprocessor(data, False)
+    return data, data['inputs']
 
 
 # -- 4. dynamic batch: videos per call from the input, not the example -------
