@@ -34,7 +34,8 @@ DEPLOY = 'configs/deploy/video-recognition_{}.py'
 ORT, ORT_DYNAMIC, TORCHSCRIPT = (DEPLOY.format(name) for name in (
     'onnxruntime_static', 'onnxruntime_dynamic-batch', 'torchscript'))
 DEMO = 'configs/kinet/kinet_efficientnet-lite2_1x1x3_realclips-cpu_cache.py'
-KINET_R50 = 'configs/kinet/kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_kinetics400-rgb.py'
+KINET_R50 = ('configs/kinet/'
+             'kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_kinetics400-rgb.py')
 KINET_R18 = 'configs/kinet/kinet_r18_1x1x3_realclips-cpu.py'
 I3D = 'configs/i3d/i3d_inception-v1_realclips-cpu-rgb.py'
 KINET3D = 'configs/kinet/kinet3d_inception-v1_realclips-cpu.py'
