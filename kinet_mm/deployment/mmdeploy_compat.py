@@ -111,9 +111,13 @@ def _module_of_operator(model: Any, args: tuple, err: Exception) -> str:
     a second trace records each operator's module (its scope), as the
     exporter's own trace does.
     """
-    match = re.search(r"operator '([\w:.]+)'", str(err))
+    # "operator 'aten::_upsample_bilinear2d_aa'" or "operator Unfold, ..."
+    match = re.search(r"operator '?([\w:.]+)", str(err))
     if not match or not isinstance(model, torch.nn.Module) or not args:
         return ''
+    operator = match.group(1)
+    if '::' not in operator:
+        operator = f'aten::{operator.lower()}'
     names = {module: name for name, module in model.named_modules()}
     inputs = args[0] if isinstance(args[0], tuple) else (args[0], )
     torch.jit._trace._trace_module_map = names
@@ -125,7 +129,7 @@ def _module_of_operator(model: Any, args: tuple, err: Exception) -> str:
         torch.jit._trace._trace_module_map = None
     types = {name: type(module).__name__ for module, name in names.items()}
     for node in graph.nodes():
-        if node.kind() == match.group(1):
+        if node.kind() == operator:
             scopes = node.scopeName().split('/')
             return ' in '.join(f'{name} ({types.get(name, "?")})'
                                for name in reversed(scopes) if name)
