@@ -224,6 +224,26 @@ def test_inference_model_fails_without_backend_model_shim(tiny, clips,
         inference_model(cfg, ORT_DYNAMIC, [path], clips[1][0], 'cpu')
 
 
+def test_backend_predictions_carry_pred_score(tiny, clips, monkeypatch):
+    """MMAction2 1.x's AccMetric (MMDeploy's tools/test.py) reads
+    ``pred_score``; MMDeploy's backend model wrote only ``pred_scores``."""
+    from mmdeploy.codebase.mmaction.deploy.video_recognition_model import \
+        End2EndModel
+    cfg, model, path, deployed = tiny
+    backend_model = deployed.backend_model
+
+    def predict():
+        data = backend_model.data_preprocessor(
+            prepare_video(model, clips[1][0]), False)
+        return backend_model(data['inputs'], data['data_samples'])[0]
+
+    sample = predict()
+    torch.testing.assert_close(sample.pred_score, sample.pred_scores.item)
+    monkeypatch.setattr(End2EndModel, 'forward',
+                        End2EndModel.forward.__wrapped__)
+    assert 'pred_score' not in predict()
+
+
 def test_mmdeploy_deploys_the_deployed_model(clips, monkeypatch):
     """MMDeploy's task builds the demo KINet without teachers or auxiliary
     heads, and its example input of an unseen video reads no pseudo labels

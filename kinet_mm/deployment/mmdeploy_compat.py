@@ -43,6 +43,11 @@ needs. ``tests/test_mmdeploy.py`` shows each one failing without it.
    frame directory given as the "image" now goes through the config's own
    test pipeline, with its test dataset's ``filename_tmpl`` and
    ``modality``; a video file is handled as before.
+6. ``End2EndModel`` (the backend model) stores its scores as MMAction2 0.x
+   did, ``pred_scores.item``; MMAction2 1.x's ``AccMetric`` and
+   ``ActionDataSample`` read ``pred_score``, so MMDeploy's ``tools/test.py``
+   fails with ``KeyError: 'pred_score'`` on any recognizer. Predictions now
+   carry both.
 """
 import contextlib
 import functools
@@ -275,6 +280,32 @@ def _frame_dir_input(task: Any, frame_dirs: List[str],
     return data, data['inputs']
 
 
+# -- 6. MMAction2 1.x's score field on backend predictions -----------------
+
+#: The MMDeploy module of the backend model shim 6 fixes.
+VIDEO_RECOGNITION_MODEL = \
+    'mmdeploy.codebase.mmaction.deploy.video_recognition_model'
+
+
+def fix_backend_predictions(module: Any) -> None:
+    """Shim 6: ``End2EndModel`` predictions also carry ``pred_score``."""
+    model = module.End2EndModel
+    forward = model.forward
+    if getattr(forward, '_kinet_mmdeploy', False):
+        return
+
+    @functools.wraps(forward)
+    def predict(self, *args, **kwargs):
+        samples = forward(self, *args, **kwargs)
+        for sample in samples:
+            if 'pred_scores' in sample and 'pred_score' not in sample:
+                sample.set_pred_score(sample.pred_scores.item)
+        return samples
+
+    predict._kinet_mmdeploy = True
+    model.forward = predict
+
+
 # -- 4. dynamic batch: videos per call from the input, not the example -------
 
 #: MMDeploy's module that registers the recognizer rewriter shim 4 replaces.
@@ -357,13 +388,14 @@ class _PatchingLoader(importlib.abc.Loader):
 
 _AFTER_IMPORT = {
     VIDEO_RECOGNITION: fix_video_recognition,
+    VIDEO_RECOGNITION_MODEL: fix_backend_predictions,
     RECOGNIZER_REWRITER: fix_recognizer_rewriter,
 }
 _FINDER = _AfterImport(_AFTER_IMPORT)
 
 
 def apply_mmdeploy_shims() -> None:
-    """Apply shim 1 now and shims 2-4 to MMDeploy's modules now or, if they
+    """Apply shim 1 now and shims 2-6 to MMDeploy's modules now or, if they
     are not imported yet, when MMDeploy imports them."""
     torchscript_exporter_for_mmdeploy()
     for name, fix in _AFTER_IMPORT.items():
