@@ -14,6 +14,8 @@ from .models.knowledge import teacher_free
 
 #: Test-pipeline transforms that load training targets, not model inputs.
 TARGET_ONLY_TRANSFORMS = ('LoadPseudoLabels', )
+#: Metrics that score the auxiliary heads against the teachers' labels.
+TARGET_ONLY_METRICS = ('KnowledgeAgreementMetric', )
 #: State-dict prefixes that inference never uses: every knowledge task's head
 #: and teacher (``aux_heads.`` and ``pseudo_labeler.`` are where checkpoints
 #: of kinet_mm < 0.3 kept them).
@@ -43,8 +45,8 @@ def deploy_config(cfg: Config) -> Config:
     (``teacher_free(..., heads=False)``) and that holds no training parts.
 
     Its test pipelines read no pseudo labels (``LoadPseudoLabels``) and it
-    measures no knowledge agreement: both need the teachers' labels of the
-    test video. Works for every recognizer: KINet, KINet3D, and models
+    measures no knowledge agreement (``test_cfg``, evaluators): both need the
+    teachers' labels of the test video. Works for every recognizer: KINet, KINet3D, and models
     without knowledge (TSN, I3D), which only lose the training parts.
     """
     deployed = copy.deepcopy(cfg)
@@ -60,6 +62,10 @@ def deploy_config(cfg: Config) -> Config:
         dataset = deployed.get(key, {}).get('dataset', {})
         if 'pipeline' in dataset:
             dataset.pipeline = _without_target_transforms(dataset.pipeline)
+    for key in ('val_evaluator', 'test_evaluator'):
+        if isinstance(deployed.get(key), (list, tuple)):
+            deployed[key] = [metric for metric in deployed[key]
+                             if metric.get('type') not in TARGET_ONLY_METRICS]
     return deployed
 
 

@@ -61,5 +61,9 @@ def test_deploy_config_reads_no_pseudo_labels_and_stays_headless():
                      deployed.val_dataloader.dataset.pipeline):
         assert 'LoadPseudoLabels' not in [t['type'] for t in pipeline]
     assert 'knowledge_agreement' not in deployed.model.test_cfg
+    for key in ('val_evaluator', 'test_evaluator'):
+        assert [m['type'] for m in cfg[key]] == ['AccMetric',
+                                                 'KnowledgeAgreementMetric']
+        assert [m['type'] for m in deployed[key]] == ['AccMetric']
     model = init_kinet(deployed)
     assert not list(model.knowledge.parameters())

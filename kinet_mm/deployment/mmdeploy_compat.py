@@ -36,12 +36,26 @@ needs. ``tests/test_mmdeploy.py`` shows each one failing without it.
    list is the export example's, so with a dynamic batch axis every batch is
    averaged into one row (2 videos in, 1 score row out). We count the videos
    from the traced input instead.
+5. ``VideoRecognition.create_input`` always decodes a video file with
+   OpenCV (it swaps the pipeline's first transform for ``OpenCVInit`` and
+   every decoder for ``OpenCVDecode``), so a flow stream, whose frames are
+   ``x_*.jpg``/``y_*.jpg`` files (``RawFrameDecode``), cannot be exported. A
+   frame directory given as the "image" now goes through the config's own
+   test pipeline, with its test dataset's ``filename_tmpl`` and
+   ``modality``; a video file is handled as before.
+6. ``End2EndModel`` (the backend model) stores its scores as MMAction2 0.x
+   did, ``pred_scores.item``; MMAction2 1.x's ``AccMetric`` and
+   ``ActionDataSample`` read ``pred_score``, so MMDeploy's ``tools/test.py``
+   fails with ``KeyError: 'pred_score'`` on any recognizer. Predictions now
+   carry both.
 """
 import contextlib
 import functools
 import importlib.abc
 import importlib.util
 import inspect
+import os
+import os.path as osp
 import re
 import sys
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -102,9 +116,13 @@ def _module_of_operator(model: Any, args: tuple, err: Exception) -> str:
     a second trace records each operator's module (its scope), as the
     exporter's own trace does.
     """
-    match = re.search(r"operator '([\w:.]+)'", str(err))
+    # "operator 'aten::_upsample_bilinear2d_aa'" or "operator Unfold, ..."
+    match = re.search(r"operator '?([\w:.]+)", str(err))
     if not match or not isinstance(model, torch.nn.Module) or not args:
         return ''
+    operator = match.group(1)
+    if '::' not in operator:
+        operator = f'aten::{operator.lower()}'
     names = {module: name for name, module in model.named_modules()}
     inputs = args[0] if isinstance(args[0], tuple) else (args[0], )
     torch.jit._trace._trace_module_map = names
@@ -116,7 +134,7 @@ def _module_of_operator(model: Any, args: tuple, err: Exception) -> str:
         torch.jit._trace._trace_module_map = None
     types = {name: type(module).__name__ for module, name in names.items()}
     for node in graph.nodes():
-        if node.kind() == match.group(1):
+        if node.kind() == operator:
             scopes = node.scopeName().split('/')
             return ' in '.join(f'{name} ({types.get(name, "?")})'
                                for name in reversed(scopes) if name)
@@ -186,7 +204,7 @@ def torchscript_exporter_for_mmdeploy() -> None:
 
 
 def fix_video_recognition(module: Any) -> None:
-    """Shims 2 and 3 on MMDeploy's ``VideoRecognition`` task."""
+    """Shims 2, 3 and 5 on MMDeploy's ``VideoRecognition`` task."""
     task = module.VideoRecognition
     build = task.build_backend_model
     if 'data_preprocessor_updater' not in inspect.signature(build).parameters \
@@ -205,6 +223,22 @@ def fix_video_recognition(module: Any) -> None:
         build_backend_model._kinet_mmdeploy = True
         task.build_backend_model = build_backend_model
 
+    create = task.create_input
+    if not getattr(create, '_kinet_mmdeploy', False):
+
+        @functools.wraps(create)
+        def create_input(self, imgs, input_shape=None, data_preprocessor=None,
+                         **kwargs):
+            paths = [imgs] if isinstance(imgs, str) else imgs
+            if isinstance(paths, (list, tuple)) and paths and all(
+                    isinstance(p, str) and osp.isdir(p) for p in paths):
+                return _frame_dir_input(self, paths, data_preprocessor)
+            return create(self, imgs, input_shape, data_preprocessor,
+                          **kwargs)
+
+        create_input._kinet_mmdeploy = True
+        task.create_input = create_input
+
     init = task.__init__
     if not getattr(init, '_kinet_mmdeploy', False):
 
@@ -215,6 +249,61 @@ def fix_video_recognition(module: Any) -> None:
 
         __init__._kinet_mmdeploy = True
         task.__init__ = __init__
+
+
+def _frame_dir_input(task: Any, frame_dirs: List[str],
+                     data_preprocessor=None) -> tuple:
+    """Shim 5: the export example of a frame directory (a flow stream's
+    ``x_00001.jpg``, ``y_00001.jpg``, ...), through the config's own test
+    pipeline and its test dataset's ``filename_tmpl`` and ``modality``."""
+    from mmengine.dataset import Compose, pseudo_collate
+    from mmengine.registry import init_default_scope
+    cfg = task.model_cfg
+    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    modality = dataset.get('modality', 'RGB')
+    template = dataset.get('filename_tmpl', 'img_{:05}.jpg')
+    prefix = template.format('x', 1)[:2] if modality == 'Flow' else None
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    pipeline = Compose(cfg.test_pipeline)
+    data = []
+    for frame_dir in frame_dirs:
+        files = os.listdir(frame_dir)
+        total = len([f for f in files if f.startswith(prefix)]) if prefix \
+            else len(files)
+        data.append(pipeline(dict(
+            frame_dir=frame_dir, total_frames=total, label=-1,
+            start_index=dataset.get('start_index', 1), modality=modality,
+            filename_tmpl=template)))
+    data = pseudo_collate(data)
+    if data_preprocessor is not None:
+        data = data_preprocessor(data, False)
+    return data, data['inputs']
+
+
+# -- 6. MMAction2 1.x's score field on backend predictions -----------------
+
+#: The MMDeploy module of the backend model shim 6 fixes.
+VIDEO_RECOGNITION_MODEL = \
+    'mmdeploy.codebase.mmaction.deploy.video_recognition_model'
+
+
+def fix_backend_predictions(module: Any) -> None:
+    """Shim 6: ``End2EndModel`` predictions also carry ``pred_score``."""
+    model = module.End2EndModel
+    forward = model.forward
+    if getattr(forward, '_kinet_mmdeploy', False):
+        return
+
+    @functools.wraps(forward)
+    def predict(self, *args, **kwargs):
+        samples = forward(self, *args, **kwargs)
+        for sample in samples:
+            if 'pred_scores' in sample and 'pred_score' not in sample:
+                sample.set_pred_score(sample.pred_scores.item)
+        return samples
+
+    predict._kinet_mmdeploy = True
+    model.forward = predict
 
 
 # -- 4. dynamic batch: videos per call from the input, not the example -------
@@ -299,13 +388,14 @@ class _PatchingLoader(importlib.abc.Loader):
 
 _AFTER_IMPORT = {
     VIDEO_RECOGNITION: fix_video_recognition,
+    VIDEO_RECOGNITION_MODEL: fix_backend_predictions,
     RECOGNIZER_REWRITER: fix_recognizer_rewriter,
 }
 _FINDER = _AfterImport(_AFTER_IMPORT)
 
 
 def apply_mmdeploy_shims() -> None:
-    """Apply shim 1 now and shims 2-4 to MMDeploy's modules now or, if they
+    """Apply shim 1 now and shims 2-6 to MMDeploy's modules now or, if they
     are not imported yet, when MMDeploy imports them."""
     torchscript_exporter_for_mmdeploy()
     for name, fix in _AFTER_IMPORT.items():

@@ -174,8 +174,14 @@ class AKGHead(BaseHead):
         ``size`` segments, stride 1 (``None``: one window of all ``S``)."""
         if size is None or pooled.shape[2] <= size:
             return pooled
-        windows = pooled.unfold(2, size, 1)  # (N, B, W, d, size)
-        return windows.permute(0, 2, 1, 4, 3).flatten(0, 1)
+        # Slices, not Tensor.unfold: ONNX exports unfold only where the
+        # segment axis has a known size, which the TF-style padding of
+        # EfficientNet-Lite hides from the exporter's shape inference.
+        windows = torch.stack([
+            pooled[:, :, start:start + size]
+            for start in range(pooled.shape[2] - size + 1)
+        ], dim=1)  # (N, W, B, size, d)
+        return windows.flatten(0, 1)
 
     def forward(self,
                 x: Sequence[Tensor],
