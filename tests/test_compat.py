@@ -286,24 +286,28 @@ print(torch.distributed.get_backend(), torch.distributed.get_world_size(),
 '''
 
 
+@pytest.mark.slow
 def test_cpu_slurm_fails_without_shim():
     result = run_python(INIT_SLURM_ON_CPU.format(prelude=''))
     assert result.returncode != 0
     assert 'NVIDIA driver' in result.stderr
 
 
+@pytest.mark.slow
 def test_cpu_slurm_is_a_gloo_group_after_kinet_mm():
     result = run_python(INIT_SLURM_ON_CPU.format(prelude='import kinet_mm'))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ['gloo', '1', '0', '0', 'True']
 
 
+@pytest.mark.slow
 def test_cpu_distributed_fails_without_shim():
     result = run_python(INIT_DIST_ON_CPU.format(prelude=''))
     assert result.returncode != 0
     assert 'NVIDIA driver' in result.stderr or 'device_ids' in result.stderr
 
 
+@pytest.mark.slow
 def test_cpu_distributed_runs_after_kinet_mm():
     result = run_python(INIT_DIST_ON_CPU.format(prelude='import kinet_mm'))
     assert result.returncode == 0, result.stderr

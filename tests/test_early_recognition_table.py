@@ -1,5 +1,6 @@
 """Two-stage orchestration of the proxy table on synthetic real-clip features."""
 import numpy as np
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
@@ -25,6 +26,7 @@ def _separable_cache(root, real_clips):
         cache.write(key, SegmentFeatures(feats, np.zeros((10, 1)), 10))
 
 
+@pytest.mark.slow
 def test_teacher_then_students_table(tmp_path, real_clips):
     torch.set_num_threads(1)
     _separable_cache(tmp_path / 'feats', real_clips)

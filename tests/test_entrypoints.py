@@ -109,6 +109,7 @@ def test_our_tools_train_resume_and_test(work_dir, tmp_path):
     assert all(p['pred_score'].shape == (10, ) for p in predictions)
 
 
+@pytest.mark.slow
 def test_mmaction_train_tool_train_and_resume(work_dir):
     # Without a path, --resume takes the latest checkpoint of the work dir.
     check_train_then_resume([sys.executable, MMACTION_TRAIN, CONFIG],
@@ -116,6 +117,7 @@ def test_mmaction_train_tool_train_and_resume(work_dir):
                             resume_args=['--resume'])
 
 
+@pytest.mark.slow
 def test_mim_train_and_resume(work_dir):
     log = check_train_then_resume(
         [MIM, 'train', 'mmaction', CONFIG],

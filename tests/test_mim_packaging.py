@@ -183,6 +183,7 @@ def test_mim_search_lists_the_metafile_models(installed):
         assert model in log
 
 
+@pytest.mark.slow
 def test_mim_train_runs_a_user_config_with_the_installed_tool(installed,
                                                              user_config):
     # The base is resolved in the installed kinet_mm/.mim/configs. (`mim test

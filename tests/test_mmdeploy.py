@@ -244,15 +244,19 @@ def test_backend_predictions_carry_pred_score(tiny, clips, monkeypatch):
     assert 'pred_score' not in predict()
 
 
-def test_mmdeploy_deploys_the_deployed_model(clips, monkeypatch):
+def test_mmdeploy_deploys_the_deployed_model(clips, monkeypatch, tmp_path):
     """MMDeploy's task builds the demo KINet without teachers or auxiliary
     heads, and its example input of an unseen video reads no pseudo labels
-    (no cache is built here)."""
+    (the config's cache is pointed at a folder that does not exist)."""
     from mmdeploy.apis.utils import build_task_processor
     from mmdeploy.codebase.mmaction.deploy.video_recognition import \
         VideoRecognition
     cfg = Config.fromfile(DEMO)
-    assert any(t['type'] == 'LoadPseudoLabels' for t in cfg.test_pipeline)
+    loads = [t for t in cfg.test_pipeline + cfg.test_dataloader.dataset.pipeline
+             if t['type'] == 'LoadPseudoLabels']
+    assert loads
+    for transform in loads:
+        transform['cache_root'] = str(tmp_path / 'no_cache')
     task = build_task_processor(cfg, Config.fromfile(ORT), 'cpu')
     assert task.model_cfg.model.pseudo_label_source == 'none'
     data, _ = task.create_input(clips[1][0], None)

@@ -167,7 +167,8 @@ def count_flow_frames(frame_dir: str) -> int:
 
 def read_video_annotation(ann_file: str) -> List[Tuple[str, int]]:
     """``(video, label)`` pairs of a ``VideoDataset`` annotation file."""
-    from .annotation_check import AnnotationError, parse_annotation_lines
+    from ..datasets.annotation_check import (AnnotationError,
+                                             parse_annotation_lines)
     lines, problems = parse_annotation_lines(ann_file, 'VideoDataset')
     if problems:
         raise AnnotationError('\n'.join(str(p) for p in problems))
