@@ -45,8 +45,12 @@ class CompatVersionWarning(UserWarning):
 #: Distribution -> module whose ``__version__`` it is: read from the imported
 #: module, the gate costs nothing (importlib.metadata and packaging would add
 #: ~25 ms to every process that imports mmengine.config).
-_MODULES = {'mmengine': 'mmengine', 'mmaction2': 'mmaction', 'torch': 'torch',
-            'openmim': 'mim'}
+_MODULES = {
+    'mmengine': 'mmengine',
+    'mmaction2': 'mmaction',
+    'torch': 'torch',
+    'openmim': 'mim'
+}
 
 
 def installed_version(dist: str):
@@ -79,12 +83,17 @@ def matches(version: str, specifier: str) -> bool:
     """Whether ``version`` satisfies ``specifier``: comma-separated clauses of
     ``==``, ``!=``, ``>=``, ``<=``, ``>``, ``<`` (release numbers compared,
     padded with zeros), e.g. ``'>=2.6'``, ``'==0.10.7'``, ``'>=1.2,<1.3'``."""
-    ops = {'==': tuple.__eq__, '!=': tuple.__ne__, '>=': tuple.__ge__,
-           '<=': tuple.__le__, '>': tuple.__gt__, '<': tuple.__lt__}
+    ops = {
+        '==': tuple.__eq__,
+        '!=': tuple.__ne__,
+        '>=': tuple.__ge__,
+        '<=': tuple.__le__,
+        '>': tuple.__gt__,
+        '<': tuple.__lt__
+    }
     for clause in specifier.split(','):
         clause = clause.strip()
-        op = next(o for o in ('==', '!=', '>=', '<=', '>', '<')
-                  if clause.startswith(o))
+        op = next(o for o in ('==', '!=', '>=', '<=', '>', '<') if clause.startswith(o))
         have, want = _release(version), _release(clause[len(op):].strip())
         width = max(len(have), len(want))
         have += (0, ) * (width - len(have))
@@ -108,8 +117,10 @@ def version_gate(shim: str, fixes: dict) -> bool:
         and the caller must not apply it.
     """
     found = {dist: installed_version(dist) for dist in fixes}
-    wrong = {dist: ver for dist, ver in found.items()
-             if ver is None or not matches(ver, fixes[dist])}
+    wrong = {
+        dist: ver
+        for dist, ver in found.items() if ver is None or not matches(ver, fixes[dist])
+    }
     if not wrong:
         return True
     import warnings
@@ -120,7 +131,9 @@ def version_gate(shim: str, fixes: dict) -> bool:
         f'kinet_mm: shim {shim!r} not applied: written and tested for '
         f'{wanted}, found {found}. Run tests/test_compat.py with this version; '
         'widen the range in kinet_mm/compat.py (SHIMS) if it is still needed, '
-        'drop the shim if not.', CompatVersionWarning, stacklevel=2)
+        'drop the shim if not.',
+        CompatVersionWarning,
+        stacklevel=2)
     return False
 
 
@@ -138,7 +151,8 @@ def package_dir() -> str:
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
             "kinet_mm is not importable: install it (pip install -e .) or put "
-            "its checkout on PYTHONPATH", name='kinet_mm')
+            "its checkout on PYTHONPATH",
+            name='kinet_mm')
     return list(spec.submodule_search_locations)[0]
 
 
@@ -151,8 +165,8 @@ def config_root() -> str:
     """
     import os.path as osp
     package = package_dir()
-    candidates = (osp.join(package, '.mim', 'configs'),
-                  osp.join(osp.dirname(package), 'configs'))
+    candidates = (osp.join(package, '.mim',
+                           'configs'), osp.join(osp.dirname(package), 'configs'))
     for candidate in candidates:
         if osp.isdir(candidate):
             return candidate
@@ -194,8 +208,8 @@ def register_config_prefix(config_module=None) -> None:
         import mmengine.config as config_module
     config_class = config_module.Config
     original = config_class.__dict__['_get_cfg_path'].__func__
-    if getattr(original, '_kinet_mm', False) or not version_gate(
-            'kinet_mm:: config prefix', PREFIX_FIXES):
+    if getattr(original, '_kinet_mm',
+               False) or not version_gate('kinet_mm:: config prefix', PREFIX_FIXES):
         return
     from mmengine.config import utils as config_utils
     config_utils.MODULE2PACKAGE.setdefault('kinet_mm', 'kinet_mm')
@@ -219,8 +233,8 @@ MIM_FIXES = {'openmim': '==0.3.9'}
 def patch_mim_installed_path(utils_module) -> None:
     """``get_installed_path('kinet_mm')`` finds an editable kinet_mm."""
     original = utils_module.get_installed_path
-    if getattr(original, '_kinet_mm', False) or not version_gate(
-            'mim: editable kinet_mm', MIM_FIXES):
+    if getattr(original, '_kinet_mm',
+               False) or not version_gate('mim: editable kinet_mm', MIM_FIXES):
         return
     import functools
     import os.path as osp
@@ -270,7 +284,6 @@ WATCHED = {
     'mim.click.customcommand': patch_mim_unset_options,
 }
 
-
 # -- the import hook ----------------------------------------------------------
 
 
@@ -279,9 +292,9 @@ def _run_patch(name: str, module) -> None:
         WATCHED[name](module)
     except Exception as err:  # never break the user's import
         import warnings
-        warnings.warn(f'kinet_mm_hook: patching {name} failed ({err!r}); '
-                      'set KINET_MM_NO_HOOK=1 and report it',
-                      CompatVersionWarning)
+        warnings.warn(
+            f'kinet_mm_hook: patching {name} failed ({err!r}); '
+            'set KINET_MM_NO_HOOK=1 and report it', CompatVersionWarning)
 
 
 class _PatchingLoader:
@@ -336,8 +349,9 @@ def install() -> None:
     import os
     if os.environ.get('KINET_MM_NO_HOOK'):
         return
-    if any(type(f).__name__ == '_Watcher' and type(f).__module__ == __name__
-           for f in sys.meta_path):
+    if any(
+            type(f).__name__ == '_Watcher' and type(f).__module__ == __name__
+            for f in sys.meta_path):
         return
     pending = []
     for name in WATCHED:

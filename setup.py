@@ -17,7 +17,6 @@ import os.path as osp
 import platform
 import shutil
 import sys
-
 from setuptools import setup
 from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
@@ -57,8 +56,8 @@ def add_mim_extension() -> None:
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_dir), dst)
         elif osp.isdir(src):
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
-                '__pycache__', '*.pyc'))
+            shutil.copytree(
+                src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
         else:
             shutil.copyfile(src, dst)
 
@@ -68,8 +67,7 @@ class BuildPyWithHook(build_py):
 
     def run(self) -> None:
         super().run()
-        self.copy_file(osp.join(REPO, HOOK_PTH),
-                       osp.join(self.build_lib, HOOK_PTH))
+        self.copy_file(osp.join(REPO, HOOK_PTH), osp.join(self.build_lib, HOOK_PTH))
 
 
 class EditableWheelWithHook(editable_wheel):
@@ -81,17 +79,15 @@ class EditableWheelWithHook(editable_wheel):
     pins it; tests/test_mim_packaging.py checks an editable install).
     """
 
-    def _run_build_commands(self, dist_name, unpacked_wheel, build_lib,
-                            tmp_dir):
-        outputs = super()._run_build_commands(dist_name, unpacked_wheel,
-                                              build_lib, tmp_dir)
-        shutil.copyfile(osp.join(REPO, HOOK_PTH),
-                        osp.join(unpacked_wheel, HOOK_PTH))
+    def _run_build_commands(self, dist_name, unpacked_wheel, build_lib, tmp_dir):
+        outputs = super()._run_build_commands(dist_name, unpacked_wheel, build_lib,
+                                              tmp_dir)
+        shutil.copyfile(osp.join(REPO, HOOK_PTH), osp.join(unpacked_wheel, HOOK_PTH))
         return outputs
 
 
 if __name__ == '__main__':
     add_mim_extension()
-    setup(include_package_data=True,
-          cmdclass=dict(build_py=BuildPyWithHook,
-                        editable_wheel=EditableWheelWithHook))
+    setup(
+        include_package_data=True,
+        cmdclass=dict(build_py=BuildPyWithHook, editable_wheel=EditableWheelWithHook))

@@ -34,52 +34,71 @@ from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 from mmengine.utils import track_iter_progress
 
-from kinet_mm.apis import (action_class_names, class_activation_maps,
-                           inference_kinet, init_deployed, init_kinet,
-                           prepare_video)
+from kinet_mm.apis import (action_class_names, class_activation_maps, inference_kinet,
+                           init_deployed, init_kinet, prepare_video)
 from kinet_mm.apis.checkpoint import CheckpointMismatchError
 from kinet_mm.apis.labels import LabelMapError
 from kinet_mm.compat import VideoReadError
-from kinet_mm.visualization import (figure_to_array, frame_figure,
-                                    result_summary, summary_figure,
-                                    write_animation)
+from kinet_mm.visualization import (figure_to_array, frame_figure, result_summary,
+                                    summary_figure, write_animation)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='KINet config')
-    parser.add_argument('checkpoint', help='KINet checkpoint, or with '
-                        '--backend-model a model exported by MMDeploy')
+    parser.add_argument(
+        'checkpoint',
+        help='KINet checkpoint, or with '
+        '--backend-model a model exported by MMDeploy')
     parser.add_argument('videos', nargs='+', help='one or more video files')
-    parser.add_argument('--label-map', help='action names, one a line '
-                        "(default: the config's dataset classes)")
-    parser.add_argument('--knowledge-label-map', nargs='+', action=DictAction,
-                        metavar='TASK=FILE', help='class names of a knowledge '
-                        'task, one a line, e.g. scene=places365.txt (default: '
-                        "from the task's teacher)")
+    parser.add_argument(
+        '--label-map',
+        help='action names, one a line '
+        "(default: the config's dataset classes)")
+    parser.add_argument(
+        '--knowledge-label-map',
+        nargs='+',
+        action=DictAction,
+        metavar='TASK=FILE',
+        help='class names of a knowledge '
+        'task, one a line, e.g. scene=places365.txt (default: '
+        "from the task's teacher)")
     parser.add_argument('--out-dir', default='work_dirs/kinet_demo')
-    parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available()
-                        else 'cpu', help='e.g. cpu, cuda:0')
-    parser.add_argument('--backend-model', action='store_true',
-                        help='the checkpoint is an exported model: '
-                        'end2end.onnx (ONNX Runtime) or end2end.pt '
-                        '(TorchScript), run through MMDeploy')
-    parser.add_argument('--deploy-cfg', help='deploy config of the export '
-                        '(default: from the file extension)')
+    parser.add_argument(
+        '--device',
+        default='cuda:0' if torch.cuda.is_available() else 'cpu',
+        help='e.g. cpu, cuda:0')
+    parser.add_argument(
+        '--backend-model',
+        action='store_true',
+        help='the checkpoint is an exported model: '
+        'end2end.onnx (ONNX Runtime) or end2end.pt '
+        '(TorchScript), run through MMDeploy')
+    parser.add_argument(
+        '--deploy-cfg',
+        help='deploy config of the export '
+        '(default: from the file extension)')
     parser.add_argument('--tsn-config', help='TSN config for Figure 5')
     parser.add_argument('--tsn-checkpoint', help='TSN checkpoint for Figure 5')
-    parser.add_argument('--target-layer-name', help='KINet Grad-CAM layer, '
-                        "e.g. 'backbone/net/layer4/1' (default: the action "
-                        'map the head reads)')
-    parser.add_argument('--no-gradcam', action='store_true',
-                        help='skip the Grad-CAM maps (no backward pass)')
+    parser.add_argument(
+        '--target-layer-name',
+        help='KINet Grad-CAM layer, '
+        "e.g. 'backbone/net/layer4/1' (default: the action "
+        'map the head reads)')
+    parser.add_argument(
+        '--no-gradcam',
+        action='store_true',
+        help='skip the Grad-CAM maps (no backward pass)')
     parser.add_argument('--video-format', choices=('gif', 'mp4'), default='gif')
-    parser.add_argument('--fps', type=float, default=2.0,
-                        help='frames per second of the animation')
+    parser.add_argument(
+        '--fps', type=float, default=2.0, help='frames per second of the animation')
     parser.add_argument('--max-summary-frames', type=int, default=8)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the KINet config, e.g. '
-                        'test_pipeline.1.num_clips=25 for more frames')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the KINet config, e.g. '
+        'test_pipeline.1.num_clips=25 for more frames')
     args = parser.parse_args()
     if bool(args.tsn_config) != bool(args.tsn_checkpoint):
         parser.error('--tsn-config and --tsn-checkpoint go together')
@@ -90,13 +109,18 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def write_video_outputs(result, out_dir: str, stem: str, tasks, names: dict,
-                        tsn_cam, args) -> None:
+def write_video_outputs(result, out_dir: str, stem: str, tasks, names: dict, tsn_cam,
+                        args) -> None:
     """Summary PNG, one PNG per input frame, the animation and result.json."""
     os.makedirs(osp.join(out_dir, 'frames'), exist_ok=True)
-    fig = summary_figure(result, names['action'], tasks, names['knowledge'],
-                         tsn_cam, max_frames=args.max_summary_frames,
-                         title=f'{stem}: ')
+    fig = summary_figure(
+        result,
+        names['action'],
+        tasks,
+        names['knowledge'],
+        tsn_cam,
+        max_frames=args.max_summary_frames,
+        title=f'{stem}: ')
     fig.savefig(osp.join(out_dir, 'summary.png'), dpi=100)
     rendered = []
     for t in track_iter_progress(range(len(result.frames))):
@@ -104,11 +128,13 @@ def write_video_outputs(result, out_dir: str, stem: str, tasks, names: dict,
                            tsn_cam)
         fig.savefig(osp.join(out_dir, 'frames', f'frame_{t:03d}.png'), dpi=100)
         rendered.append(figure_to_array(fig))
-    write_animation(rendered, osp.join(out_dir, f'{stem}.{args.video_format}'),
-                    fps=args.fps)
+    write_animation(
+        rendered, osp.join(out_dir, f'{stem}.{args.video_format}'), fps=args.fps)
     with open(osp.join(out_dir, 'result.json'), 'w') as f:
-        json.dump(result_summary(result, names['action'], tasks,
-                                 names['knowledge']), f, indent=1)
+        json.dump(
+            result_summary(result, names['action'], tasks, names['knowledge']),
+            f,
+            indent=1)
 
 
 def main() -> int:
@@ -126,11 +152,12 @@ def main() -> int:
         tasks = getattr(model, 'distilling', {})
         label_maps = args.knowledge_label_map or {}
         names = dict(
-            action=action_class_names(model.cfg,
-                                      model.cfg.model.cls_head.num_classes,
+            action=action_class_names(model.cfg, model.cfg.model.cls_head.num_classes,
                                       args.label_map),
-            knowledge={name: task.class_names(label_maps.get(name))
-                       for name, task in tasks.items()})
+            knowledge={
+                name: task.class_names(label_maps.get(name))
+                for name, task in tasks.items()
+            })
     except (FileNotFoundError, CheckpointMismatchError, LabelMapError,
             ValueError) as err:
         logger.error(str(err))
@@ -143,9 +170,12 @@ def main() -> int:
             logger.error(str(err))
             failed.append(video)
             continue
-        result = inference_kinet(model, data, gradcam=not args.no_gradcam,
-                                 target_layer_name=args.target_layer_name,
-                                 progress=True)
+        result = inference_kinet(
+            model,
+            data,
+            gradcam=not args.no_gradcam,
+            target_layer_name=args.target_layer_name,
+            progress=True)
         tsn_cam = None
         if tsn is not None and not args.no_gradcam:
             # The same frames and class as KINet's maps, for a fair comparison.

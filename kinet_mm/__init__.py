@@ -14,6 +14,10 @@ from .deployment import apply_mmdeploy_shims  # noqa: E402
 
 apply_mmdeploy_shims()  # MMDeploy 1.3.1 with torch 2.14 (docs/deploy.md)
 
+# isort: off
+# yapf: disable
 from . import (datasets, engine, evaluation,  # noqa: E402,F401 (registers)
                models, pseudo_labels)
 from .version import __version__  # noqa: E402,F401
+# yapf: enable
+# isort: on

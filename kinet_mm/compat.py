@@ -69,6 +69,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import numpy as np
 import torch
+
 from kinet_mm_hook import (MIM_FIXES, PREFIX_FIXES, CompatVersionWarning,
                            register_config_prefix, version_gate)
 
@@ -79,10 +80,9 @@ class _MissingDRN:
     """Placeholder for MMAction2's DRN localizer, absent from the 1.2.0 wheel."""
 
     def __init__(self, *args, **kwargs) -> None:
-        raise ImportError(
-            'mmaction2 1.2.0 was installed from a wheel that lacks '
-            f'{_DRN_MODULE}; DRN is unavailable. Install mmaction2 from '
-            'source to use it.')
+        raise ImportError('mmaction2 1.2.0 was installed from a wheel that lacks '
+                          f'{_DRN_MODULE}; DRN is unavailable. Install mmaction2 from '
+                          'source to use it.')
 
 
 def patch_missing_drn() -> None:
@@ -129,11 +129,13 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
 def _numpy_checkpoint_globals() -> list:
     """The numpy types a Runner checkpoint pickles (arrays and scalars)."""
     multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
-    dtype_classes = [type(np.dtype(t)) for t in (
-        np.float64, np.float32, np.float16, np.int64, np.int32, np.int8,
-        np.uint8, np.bool_)]
-    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
-            *dtype_classes]
+    dtype_classes = [
+        type(np.dtype(t)) for t in (np.float64, np.float32, np.float16, np.int64,
+                                    np.int32, np.int8, np.uint8, np.bool_)
+    ]
+    return [
+        multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype, *dtype_classes
+    ]
 
 
 def allow_runner_checkpoints() -> None:
@@ -168,16 +170,14 @@ def name_unreadable_videos() -> None:
         except (FileNotFoundError, ImportError):
             raise
         except Exception as err:
-            raise VideoReadError(
-                f'decord cannot read video {filename}: {err}') from err
+            raise VideoReadError(f'decord cannot read video {filename}: {err}') from err
 
     _get_video_reader._kinet_mm_names_file = True
     DecordInit._get_video_reader = _get_video_reader
 
 
 def _accelerated() -> bool:
-    from mmengine.device import (is_mlu_available, is_musa_available,
-                                 is_npu_available)
+    from mmengine.device import is_mlu_available, is_musa_available, is_npu_available
     return torch.cuda.is_available() or is_npu_available() or \
         is_mlu_available() or is_musa_available()
 
@@ -217,11 +217,14 @@ def init_cpu_group(**kwargs) -> None:
     from torch.distributed.constants import default_pg_timeout
 
     # What init_process_group does with env://, plus the prefix.
-    store, rank, world_size = next(rendezvous(
-        'env://', timeout=kwargs.get('timeout', default_pg_timeout)))
+    store, rank, world_size = next(
+        rendezvous('env://', timeout=kwargs.get('timeout', default_pg_timeout)))
     torch.distributed.init_process_group(
-        backend='gloo', store=PrefixStore(f'kinet_mm_restart{restart}/', store),
-        rank=rank, world_size=world_size, **kwargs)
+        backend='gloo',
+        store=PrefixStore(f'kinet_mm_restart{restart}/', store),
+        rank=rank,
+        world_size=world_size,
+        **kwargs)
 
 
 def allow_cpu_distributed() -> None:
@@ -242,8 +245,7 @@ def allow_cpu_distributed() -> None:
         init_cpu_group(**kwargs)
 
     @functools.wraps(init_slurm_with_gpu)
-    def init_dist_slurm(backend, port=None, init_backend='torch',
-                        **kwargs) -> None:
+    def init_dist_slurm(backend, port=None, init_backend='torch', **kwargs) -> None:
         if _accelerated() or init_backend != 'torch':
             return init_slurm_with_gpu(
                 backend, port=port, init_backend=init_backend, **kwargs)
@@ -308,30 +310,34 @@ SHIMS: List[Shim] = [
     Shim('missing DRN module', 'sys.modules[mmaction.models.localizers.drn]',
          {'mmaction2': '==1.2.0'}, patch_missing_drn),
     Shim('weights-only Runner checkpoints',
-         'torch.serialization safe globals (allow-list)',
-         {'mmengine': '==0.10.7', 'torch': '>=2.6'},
-         allow_runner_checkpoints),
+         'torch.serialization safe globals (allow-list)', {
+             'mmengine': '==0.10.7',
+             'torch': '>=2.6'
+         }, allow_runner_checkpoints),
     Shim('video errors name the file', 'DecordInit._get_video_reader',
          {'mmaction2': '==1.2.0'}, name_unreadable_videos),
-    Shim('CPU distributed (pytorch, slurm)',
-         'mmengine.dist.utils._init_dist_{pytorch,slurm}, '
-         'MMDistributedDataParallel.__init__',
-         {'mmengine': '==0.10.7'}, allow_cpu_distributed),
-    Shim('flow Flip of stacked frames', 'Flip._flip_imgs',
-         {'mmaction2': '==1.2.0'}, flip_stacked_flow),
+    Shim(
+        'CPU distributed (pytorch, slurm)',
+        'mmengine.dist.utils._init_dist_{pytorch,slurm}, '
+        'MMDistributedDataParallel.__init__', {'mmengine': '==0.10.7'},
+        allow_cpu_distributed),
+    Shim('flow Flip of stacked frames', 'Flip._flip_imgs', {'mmaction2': '==1.2.0'},
+         flip_stacked_flow),
     Shim('kinet_mm:: config prefix',
-         'Config._get_cfg_path, mmengine.config.utils.MODULE2PACKAGE',
-         PREFIX_FIXES, register_config_prefix),
-    Shim('mim: editable kinet_mm', 'mim.utils.utils.get_installed_path',
-         MIM_FIXES, None),
+         'Config._get_cfg_path, mmengine.config.utils.MODULE2PACKAGE', PREFIX_FIXES,
+         register_config_prefix),
+    Shim('mim: editable kinet_mm', 'mim.utils.utils.get_installed_path', MIM_FIXES,
+         None),
     Shim('mim: unset options under click>=8.3',
          'mim.click.customcommand.CustomCommand.parse_args', MIM_FIXES, None),
     # kinet_mm.deployment.mmdeploy_compat, applied by apply_mmdeploy_shims()
     # on `import kinet_mm`; each checks the code it fixes itself (signature,
     # version), see docs/deploy.md.
     Shim('mmdeploy: TorchScript exporter, errors naming the module',
-         'torch.onnx.export, torch.jit.trace (calls made by MMDeploy)',
-         {'mmdeploy': '==1.3.1', 'torch': '>=2.9'}, None),
+         'torch.onnx.export, torch.jit.trace (calls made by MMDeploy)', {
+             'mmdeploy': '==1.3.1',
+             'torch': '>=2.9'
+         }, None),
     Shim('mmdeploy: VideoRecognition.build_backend_model signature',
          'mmdeploy...video_recognition.VideoRecognition.build_backend_model',
          {'mmdeploy': '==1.3.1'}, None),
@@ -339,8 +345,7 @@ SHIMS: List[Shim] = [
          'mmdeploy...video_recognition.VideoRecognition (model config)',
          {'mmdeploy': '==1.3.1'}, None),
     Shim('mmdeploy: recognizer rewrite with a dynamic batch',
-         "mmdeploy's BaseRecognizer.forward rewriter",
-         {'mmdeploy': '==1.3.1'}, None),
+         "mmdeploy's BaseRecognizer.forward rewriter", {'mmdeploy': '==1.3.1'}, None),
 ]
 
 
@@ -351,5 +356,7 @@ def apply_all() -> None:
             shim.apply()
 
 
-__all__ = ['CompatVersionWarning', 'SHIMS', 'Shim', 'VideoReadError',
-           'apply_all', 'slurm_to_torch_env', 'version_gate']
+__all__ = [
+    'CompatVersionWarning', 'SHIMS', 'Shim', 'VideoReadError', 'apply_all',
+    'slurm_to_torch_env', 'version_gate'
+]

@@ -21,8 +21,8 @@ TARGET_ONLY_METRICS = ('KnowledgeAgreementMetric', )
 #: of kinet_mm < 0.3 kept them).
 TRAIN_ONLY_PREFIXES = ('knowledge.', 'aux_heads.', 'pseudo_labeler.')
 #: What a deployed config needs no more: nothing is trained.
-TRAIN_ONLY_KEYS = ('train_dataloader', 'train_cfg', 'optim_wrapper',
-                   'param_scheduler', 'auto_scale_lr', 'resume', 'load_from')
+TRAIN_ONLY_KEYS = ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler',
+                   'auto_scale_lr', 'resume', 'load_from')
 
 
 def without_teachers(model_cfg: Dict) -> Dict:
@@ -46,8 +46,9 @@ def deploy_config(cfg: Config) -> Config:
 
     Its test pipelines read no pseudo labels (``LoadPseudoLabels``) and it
     measures no knowledge agreement (``test_cfg``, evaluators): both need the
-    teachers' labels of the test video. Works for every recognizer: KINet, KINet3D, and models
-    without knowledge (TSN, I3D), which only lose the training parts.
+    teachers' labels of the test video. Works for every recognizer: KINet,
+    KINet3D, and models without knowledge (TSN, I3D), which only lose the
+    training parts.
     """
     deployed = copy.deepcopy(cfg)
     deployed.model = teacher_free(cfg.model, heads=False)
@@ -64,8 +65,10 @@ def deploy_config(cfg: Config) -> Config:
             dataset.pipeline = _without_target_transforms(dataset.pipeline)
     for key in ('val_evaluator', 'test_evaluator'):
         if isinstance(deployed.get(key), (list, tuple)):
-            deployed[key] = [metric for metric in deployed[key]
-                             if metric.get('type') not in TARGET_ONLY_METRICS]
+            deployed[key] = [
+                metric for metric in deployed[key]
+                if metric.get('type') not in TARGET_ONLY_METRICS
+            ]
     return deployed
 
 

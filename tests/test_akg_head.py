@@ -17,16 +17,22 @@ def build_head(relation, **kwargs):
     # check then fails by chance (seen once in CI).
     torch.manual_seed(0)
     kwargs.setdefault('identity_init', False)
-    head = AKGHead(NUM_CLASSES, DIM, relation=relation, embed_channels=4,
-                   dropout_ratio=0.0, **kwargs)
+    head = AKGHead(
+        NUM_CLASSES,
+        DIM,
+        relation=relation,
+        embed_channels=4,
+        dropout_ratio=0.0,
+        **kwargs)
     head.init_weights()
     return head.eval()
 
 
 def branch_maps(num_views, num_segs, seed=0):
     gen = torch.Generator().manual_seed(seed)
-    return [torch.rand(num_views * num_segs, DIM, 2, 2, generator=gen)
-            for _ in range(3)]
+    return [
+        torch.rand(num_views * num_segs, DIM, 2, 2, generator=gen) for _ in range(3)
+    ]
 
 
 def relation_reference(head, xa, xb):
@@ -75,8 +81,8 @@ def test_graph_and_scores_match_reference(relation):
         torch.testing.assert_close(graph[view], expected_graph, rtol=1e-5, atol=1e-6)
         z = torch.relu(expected_graph @ nodes @ head.gcn_weight.weight.t())
         expected = head.fc_cls(z[:SEGS]).mean(dim=0)  # action nodes only
-        torch.testing.assert_close(head(maps, num_segs=SEGS)[view], expected,
-                                   rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            head(maps, num_segs=SEGS)[view], expected, rtol=1e-5, atol=1e-6)
         using_all_nodes = head.fc_cls(z).mean(dim=0)
         assert not torch.allclose(using_all_nodes, expected)
 
@@ -105,7 +111,8 @@ def test_edge_mask_layout():
         [1, 1, 1, 1, 0, 0],
         [1, 1, 0, 0, 1, 1],
         [1, 1, 0, 0, 1, 1],
-    ], dtype=torch.float)
+    ],
+                            dtype=torch.float)
     torch.testing.assert_close(mask, expected)
 
 
@@ -121,8 +128,8 @@ def test_sliding_window_equals_mean_of_window_scores(relation):
         for start in range(num_segs - window + 1):
             rows = [view * num_segs + start + i for i in range(window)]
             per_window.append(head([m[rows] for m in maps], num_segs=window)[0])
-        torch.testing.assert_close(scores[view], torch.stack(per_window).mean(0),
-                                   rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            scores[view], torch.stack(per_window).mean(0), rtol=1e-5, atol=1e-6)
 
 
 def test_gradients_reach_every_branch_and_parameter():

@@ -4,15 +4,15 @@ No timing is asserted: the timings of a shared CPU mean nothing in a test.
 """
 import sys
 
+import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
 from fixtures import REPO_ROOT, run_command
-from mmengine.analysis import FlopAnalyzer
 from fixtures.pseudo_labels import META, random_entry
+from mmengine.analysis import FlopAnalyzer
 
-import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
 from kinet_mm.analysis import benchmark as bench
 from kinet_mm.analysis import complexity, inputs, measure, report
 from kinet_mm.pseudo_labels import PseudoLabelCache
@@ -26,8 +26,8 @@ TSM_CONFIG = ('mmaction::recognition/tsm/'
               'tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py')
 I3D_CONFIG = ('mmaction::recognition/i3d/'
               'i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py')
-SETTINGS = bench.Settings(batch=1, input_size=32, warmup=1, repeats=1,
-                          test_repeats=1, threads=1)
+SETTINGS = bench.Settings(
+    batch=1, input_size=32, warmup=1, repeats=1, test_repeats=1, threads=1)
 
 
 def tiny_kinet_config():
@@ -62,23 +62,25 @@ def results():
 def test_jobs_and_selection():
     jobs = bench.comparison_jobs(KINET_CONFIG, TSN_CONFIG, TSM_CONFIG, I3D_CONFIG)
     keys = [bench.job_key(job) for job in jobs]
-    assert keys == ['kinet_online:train', 'kinet_cache:train',
-                    'kinet_noaux:train', 'kinet_deploy:test', 'tsn:train',
-                    'tsn:test', 'tsm:train', 'tsm:test', 'i3d:train',
-                    'i3d:test']
+    assert keys == [
+        'kinet_online:train', 'kinet_cache:train', 'kinet_noaux:train',
+        'kinet_deploy:test', 'tsn:train', 'tsn:test', 'tsm:train', 'tsm:test',
+        'i3d:train', 'i3d:test'
+    ]
     picked = bench.select_jobs(jobs, ['kinet'], ['train'])
-    assert [job.name for job in picked] == ['kinet_online', 'kinet_cache',
-                                            'kinet_noaux']
+    assert [job.name
+            for job in picked] == ['kinet_online', 'kinet_cache', 'kinet_noaux']
     with pytest.raises(ValueError, match='unknown models'):
         bench.select_jobs(jobs, ['c3d'], ['train'])
     # The tool's model list is this one, on the repository's configs.
     listed = run_command(sys.executable, 'tools/analysis/benchmark.py', '--list',
                          '--preset', 'cpu-224').splitlines()
-    assert [line.split()[0] for line in listed if ':train ' in line] == [
-        key for key in keys if key.endswith(':train')]
+    assert [line.split()[0] for line in listed
+            if ':train ' in line] == [key for key in keys if key.endswith(':train')]
 
 
 def test_clip_shapes_follow_each_protocol():
+
     def shape(path, split, size=112):
         cfg = bench.load_config(path)
         pipeline = cfg[f'{split}_dataloader'].dataset.pipeline
@@ -97,7 +99,8 @@ def test_clip_shapes_follow_each_protocol():
 def test_params_split_teachers_and_sum_numel():
     model = nn.Module()
     model.backbone = nn.Conv2d(3, 8, 3)
-    model.labeler = nn.ModuleDict(dict(human=fixtures.teachers.BrightnessHumanTeacher()))
+    model.labeler = nn.ModuleDict(
+        dict(human=fixtures.teachers.BrightnessHumanTeacher()))
     model.branch = nn.Module()  # a teacher nested deeper counts once, too
     model.branch.teacher = fixtures.teachers.BrightnessHumanTeacher()
     counts = measure.count_params(model)
@@ -111,20 +114,23 @@ def test_table_rows_and_columns(results):
     assert [row[0] for row in rows] == [
         'KINet-R50 full, online teachers', 'KINet-R50 full, pseudo-label cache',
         'KINet-R50, auxiliary losses off', 'KINet-R50 deploy',
-        'KINet-R50 deploy, window_size=None', 'TSN-R50', 'TSN-R50']
+        'KINet-R50 deploy, window_size=None', 'TSN-R50', 'TSN-R50'
+    ]
     assert all(len(row) == len(report.TABLE_COLUMNS) for row in rows)
     markdown = report.markdown_table(report.TABLE_COLUMNS, rows)
     assert markdown.count('\n') == len(rows) + 1
 
 
 def test_flops_and_params_are_consistent(results):
-    found = {bench.job_key(bench.Job(r['name'], '', None, r['phase'])): r
-             for r in results}
+    found = {
+        bench.job_key(bench.Job(r['name'], '', None, r['phase'])): r
+        for r in results
+    }
     for result in results:
         assert result['flops'] > 0 and result['params'] > 0
         assert result['median_ms'] > 0 and result['peak_bytes'] >= 0
-    online, cache, noaux = (found[f'kinet_{v}:train']
-                            for v in ('online', 'cache', 'noaux'))
+    online, cache, noaux = (
+        found[f'kinet_{v}:train'] for v in ('online', 'cache', 'noaux'))
     # Only online mode has teachers; they are counted apart from the student.
     assert online['teacher_params'] > 0 and online['teacher_flops'] > 0
     assert cache['teacher_params'] == 0 and cache['teacher_flops'] == 0
@@ -138,10 +144,9 @@ def test_flops_and_params_are_consistent(results):
     # Windows add head work only: same backbone, a little more arithmetic.
     assert 1 <= deploy['flops'] / deploy['no_window']['flops'] < 1.05
 
-    model = bench.build_model(bench.prepare_config(tiny_tsn_config(), 'plain'),
-                              'cpu')
-    assert measure.count_params(model)['params'] == sum(
-        p.numel() for p in model.parameters())
+    model = bench.build_model(bench.prepare_config(tiny_tsn_config(), 'plain'), 'cpu')
+    assert measure.count_params(model)['params'] == sum(p.numel()
+                                                        for p in model.parameters())
     assert found['tsn:train']['params'] == found['tsn:test']['params']
 
 
@@ -168,8 +173,10 @@ def test_targets(results):
     missing = report.target_rows(results[:1], {})
     assert missing[1][1] == 'not measured'
     # Each row's numbers are its jobs' ratio, checked against the limit.
-    found = {bench.job_key(bench.Job(r['name'], '', None, r['phase'])): r
-             for r in results}
+    found = {
+        bench.job_key(bench.Job(r['name'], '', None, r['phase'])): r
+        for r in results
+    }
     cache, tsn = found['kinet_cache:train'], found['tsn:train']
     ratio = cache['median_ms'] / tsn['median_ms']
     limit = 1.1 * report.step_flops(cache) / report.step_flops(tsn)
@@ -179,8 +186,13 @@ def test_targets(results):
 
 
 def test_render_report(results):
-    record = dict(settings=vars(SETTINGS), results=results, command='cmd',
-                  machine='cpu', time='now', extraction=None)
+    record = dict(
+        settings=vars(SETTINGS),
+        results=results,
+        command='cmd',
+        machine='cpu',
+        time='now',
+        extraction=None)
     section = report.render_report(record)
     assert section.startswith(report.BEGIN_MARK)
     assert section.endswith(report.END_MARK)
@@ -192,11 +204,12 @@ def test_extraction_stats_come_from_the_cache(tmp_path):
     """(d) reads what the extractor recorded, not prose."""
     cache = PseudoLabelCache.create(str(tmp_path), META)
     for key, frames in (('a.mp4', 4), ('b.mp4', 6)):
-        cache.write(key, random_entry(np.random.default_rng(frames),
-                                      num_frames=frames, stride=1))
+        cache.write(
+            key,
+            random_entry(np.random.default_rng(frames), num_frames=frames, stride=1))
     size = sum(f.stat().st_size for f in tmp_path.glob('*.npz'))
-    totals = dict(done=2, skipped=0, frames=10, failed=[], seconds=0.8,
-                  world_size=1, fps=12.5)
+    totals = dict(
+        done=2, skipped=0, frames=10, failed=[], seconds=0.8, world_size=1, fps=12.5)
     write_stats(str(tmp_path), totals, ExtractionSettings())
     stats = bench.extraction_stats(str(tmp_path))
     assert stats['fps'] == 12.5
@@ -205,8 +218,8 @@ def test_extraction_stats_come_from_the_cache(tmp_path):
     assert rows[-2][1].startswith('12.5 (from ') and rows[-1][1].startswith(
         f'{size / 10:.0f} (from ')
     # A resumed run that extracted nothing keeps the measured throughput.
-    write_stats(str(tmp_path), dict(totals, done=0, frames=0, fps=None),
-                ExtractionSettings())
+    write_stats(
+        str(tmp_path), dict(totals, done=0, frames=0, fps=None), ExtractionSettings())
     assert bench.extraction_stats(str(tmp_path))['fps'] == 12.5
     assert bench.extraction_stats(str(tmp_path / 'none')) is None
 
@@ -242,8 +255,8 @@ def test_complexity_table_decomposes_kinet_into_tsn_plus_branches(tmp_path):
     tsn_model.eval(), kinet_model.eval()
     tsn_by = FlopAnalyzer(tsn_model.backbone, frame).by_module()
     kinet_by = FlopAnalyzer(kinet_model.backbone, frame).by_module()
-    expected = (tsn_by[''] + 2 * (tsn_by['layer3'] + tsn_by['layer4'])
-                + kinet_by['cbis'])
+    expected = (
+        tsn_by[''] + 2 * (tsn_by['layer3'] + tsn_by['layer4']) + kinet_by['cbis'])
     assert kinet['gflops'] * 1e9 == pytest.approx(expected)
     assert tsn['gflops'] * 1e9 == pytest.approx(tsn_by[''])
     aux = sum(p.numel() for p in kinet_model.knowledge.parameters())
@@ -251,11 +264,15 @@ def test_complexity_table_decomposes_kinet_into_tsn_plus_branches(tmp_path):
     assert kinet['train_params'] * 1e6 == pytest.approx(all_params)
     assert kinet['deploy_params'] * 1e6 == pytest.approx(all_params - aux)
     assert tsn['train_params'] == tsn['deploy_params']
-    rows = [complexity.ComplexityRow('R18', 'TSN', 'tsn.py', (3, size, size)),
-            complexity.ComplexityRow('R18', 'KINet', 'kinet.py', (3, size, size),
-                                     paper_top1=72.4)]
-    section = complexity.render_complexity(
-        rows, 'cmd', {'tsn.py': tsn, 'kinet.py': kinet})
+    rows = [
+        complexity.ComplexityRow('R18', 'TSN', 'tsn.py', (3, size, size)),
+        complexity.ComplexityRow(
+            'R18', 'KINet', 'kinet.py', (3, size, size), paper_top1=72.4)
+    ]
+    section = complexity.render_complexity(rows, 'cmd', {
+        'tsn.py': tsn,
+        'kinet.py': kinet
+    })
     assert '| R18 | KINet | (3, 32, 32) |' in section
     assert '72.4 (reported)' in section
     # Its own markers: the benchmark's section in the same file survives.

@@ -53,8 +53,7 @@ def test_modules_match_the_prototxt(net):
 def test_parameter_count(net):
     # Without the classifier; the Caffe model's 10.27M also counts conv biases
     # in front of BN (one per output channel), which this backbone drops.
-    biases = sum(m.out_channels for m in net.modules()
-                 if isinstance(m, nn.Conv2d))
+    biases = sum(m.out_channels for m in net.modules() if isinstance(m, nn.Conv2d))
     assert sum(p.numel() for p in net.parameters()) + biases == 10_270_240
 
 
@@ -78,8 +77,8 @@ def test_frozen_stages_norm_eval_and_partial_bn():
     first, *rest = _bns(net)
     assert first is net.stem.conv1.bn and first.training
     assert first.weight.requires_grad
-    assert not any(bn.training or bn.weight.requires_grad or
-                   bn.bias.requires_grad for bn in rest)
+    assert not any(bn.training or bn.weight.requires_grad or bn.bias.requires_grad
+                   for bn in rest)
     with pytest.raises(ValueError, match='frozen_stages'):
         BNInception(frozen_stages=4)
 
@@ -87,8 +86,10 @@ def test_frozen_stages_norm_eval_and_partial_bn():
 def test_pretrained_argument_loads_a_checkpoint(net, tmp_path):
     # (init_cfg=dict(type='Pretrained', ...) through KINetBackbone: the
     # per-family tests of tests/test_kinet_backbone.py.)
-    expected = {k: v + torch.rand_like(v) if v.is_floating_point() else v
-                for k, v in net.state_dict().items()}
+    expected = {
+        k: v + torch.rand_like(v) if v.is_floating_point() else v
+        for k, v in net.state_dict().items()
+    }
     path = tmp_path / 'bninception.pth'
     torch.save(dict(state_dict=expected), path)
     loaded = BNInception(pretrained=str(path))
@@ -105,10 +106,12 @@ def caffe_checkpoint(net):
     for stage, modules in (('3', 'abc'), ('4', 'abcde'), ('5', 'ab')):
         for module in modules:
             strided = f'{stage}{module}' in ('3c', '4e')
-            names += [f'inception_{stage}{module}_{branch}' for branch in (
-                '1x1', '3x3_reduce', '3x3', 'double_3x3_reduce',
-                'double_3x3_1', 'double_3x3_2', 'pool_proj')
-                if not (strided and branch in ('1x1', 'pool_proj'))]
+            names += [
+                f'inception_{stage}{module}_{branch}'
+                for branch in ('1x1', '3x3_reduce', '3x3', 'double_3x3_reduce',
+                               'double_3x3_1', 'double_3x3_2', 'pool_proj')
+                if not (strided and branch in ('1x1', 'pool_proj'))
+            ]
     convs = [m.conv for m in net.modules() if isinstance(m, ConvModule)]
     assert len(convs) == len(names)
     state = {}
@@ -127,11 +130,10 @@ def caffe_checkpoint(net):
 
 def caffe_layer(state, name, x, stride=1, padding=0):
     """Conv with bias, BN, ReLU of Caffe layer ``name``, as Caffe runs it."""
-    y = F.conv2d(x, state[f'{name}.weight'], state[f'{name}.bias'], stride,
-                 padding)
+    y = F.conv2d(x, state[f'{name}.weight'], state[f'{name}.bias'], stride, padding)
     y = F.batch_norm(y, state[f'{name}_bn.running_mean'],
-                     state[f'{name}_bn.running_var'],
-                     state[f'{name}_bn.weight'], state[f'{name}_bn.bias'])
+                     state[f'{name}_bn.running_var'], state[f'{name}_bn.weight'],
+                     state[f'{name}_bn.bias'])
     return F.relu(y)
 
 
@@ -139,8 +141,7 @@ def test_caffe_weights_convert_exactly(net):
     state = caffe_checkpoint(net)
     converted = BNInception().eval()
     converted.load_state_dict(
-        map_bninception(state, 'bn_inception.pth').finish(
-            converted.state_dict()))
+        map_bninception(state, 'bn_inception.pth').finish(converted.state_dict()))
     rgb = torch.rand(1, 3, 32, 32)
     with torch.no_grad():
         # conv1 reads RGB where Caffe read BGR; the conv bias is in BN's mean.
@@ -148,19 +149,21 @@ def test_caffe_weights_convert_exactly(net):
         torch.testing.assert_close(
             converted.stem.conv1(rgb),
             caffe_layer(state, 'conv1_7x7_s2', rgb.flip(1), 2, 3),
-            rtol=1e-4, atol=1e-4)
+            rtol=1e-4,
+            atol=1e-4)
         x = torch.randn(1, 256, 6, 6)
         torch.testing.assert_close(
             converted.inception4[4].branch3x3dbl[2](x),
             caffe_layer(state, 'inception_4e_double_3x3_2', x, 2, 1),
-            rtol=1e-4, atol=1e-4)
+            rtol=1e-4,
+            atol=1e-4)
     # Strict accounting: a tensor with no place, a tensor missing.
     state['extra.weight'] = torch.zeros(1)
-    with pytest.raises(ConversionError,
-                       match='1 source keys never used:\n    extra.weight'):
-        map_bninception(state, 'bn_inception.pth').finish(
-            converted.state_dict())
+    with pytest.raises(
+            ConversionError, match='1 source keys never used:\n    extra.weight'):
+        map_bninception(state, 'bn_inception.pth').finish(converted.state_dict())
     del state['extra.weight'], state['inception_5b_pool_proj_bn.running_var']
-    with pytest.raises(ConversionError,
-                       match="'inception_5b_pool_proj_bn.running_var' is missing"):
+    with pytest.raises(
+            ConversionError,
+            match="'inception_5b_pool_proj_bn.running_var' is missing"):
         map_bninception(state, 'bn_inception.pth')

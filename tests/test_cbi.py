@@ -32,13 +32,14 @@ def test_output_matches_formula():
 
     def gate(norm, aux):
         product = x * aux
-        normed = (product - norm.running_mean.view(1, -1, 1, 1)) / torch.sqrt(
-            norm.running_var.view(1, -1, 1, 1) + norm.eps)
+        normed = (product - norm.running_mean.view(
+            1, -1, 1, 1)) / torch.sqrt(norm.running_var.view(1, -1, 1, 1) + norm.eps)
         normed = normed * norm.weight.view(1, -1, 1, 1) + norm.bias.view(1, -1, 1, 1)
         return torch.relu(x + normed)
 
-    stacked = torch.cat([x, gate(cbi.gate_norms[0], human),
-                         gate(cbi.gate_norms[1], scene)], dim=1)
+    stacked = torch.cat(
+        [x, gate(cbi.gate_norms[0], human),
+         gate(cbi.gate_norms[1], scene)], dim=1)
     expected = torch.einsum('nchw,oc->nohw', stacked, cbi.fuse.weight[:, :, 0, 0])
     out = cbi(x, [human, scene])
     assert out.shape == x.shape

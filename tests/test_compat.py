@@ -24,11 +24,12 @@ from kinet_mm import compat
 
 def run_python(code: str) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter of this environment."""
-    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)],
-                          capture_output=True,
-                          text=True,
-                          errors='replace',
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, '-c', textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        errors='replace',
+        timeout=300)
 
 
 # -- 1. mmaction2 1.2.0's wheel lacks mmaction.models.localizers.drn ----------
@@ -99,8 +100,7 @@ def build_toy_runner(work_dir, max_iters: int, **kwargs) -> Runner:
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(
             logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(
-                type='CheckpointHook', interval=1, by_epoch=False)),
+            checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False)),
         log_processor=dict(by_epoch=False),
         **kwargs)
 
@@ -123,8 +123,7 @@ def test_runner_checkpoint_is_refused_without_shim(runner_checkpoint):
     assert 'mmengine.logging.history_buffer.HistoryBuffer' in result.stderr
 
 
-def test_runner_checkpoint_loads_weights_only_after_kinet_mm(
-        runner_checkpoint):
+def test_runner_checkpoint_loads_weights_only_after_kinet_mm(runner_checkpoint):
     # A fresh interpreter: nothing but kinet_mm has touched HistoryBuffer.
     result = run_python(f"""
         import kinet_mm, torch
@@ -135,8 +134,7 @@ def test_runner_checkpoint_loads_weights_only_after_kinet_mm(
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        '2', 'HistoryBuffer', '2', "['current',", "'max',", "'mean',",
-        "'min']"
+        '2', 'HistoryBuffer', '2', "['current',", "'max',", "'mean',", "'min']"
     ]
 
 
@@ -198,15 +196,17 @@ def test_pickle_running_a_command_is_refused(tmp_path):
 def test_getattr_beyond_statistics_methods_is_refused(tmp_path, obj, name):
     path = tmp_path / 'evil.pth'
     torch.save({'x': GetAttr(obj, name)}, path)
-    with pytest.raises((pickle.UnpicklingError, RuntimeError),
-                       match='getattr'):
+    with pytest.raises((pickle.UnpicklingError, RuntimeError), match='getattr'):
         torch.load(path, weights_only=True)
 
 
 def test_getattr_stand_in_allows_statistics_methods(tmp_path):
     path = tmp_path / 'stats.pth'
-    torch.save({name: GetAttr(HistoryBuffer, name)
-                for name in ('min', 'max', 'mean', 'current')}, path)
+    torch.save(
+        {
+            name: GetAttr(HistoryBuffer, name)
+            for name in ('min', 'max', 'mean', 'current')
+        }, path)
     loaded = torch.load(path, weights_only=True)
     assert loaded == dict(
         min=HistoryBuffer.min,
@@ -244,8 +244,7 @@ def test_corrupt_video_error_names_file(corrupt_video):
     from mmaction.datasets.transforms import DecordInit
     with pytest.raises(compat.VideoReadError) as error:
         DecordInit().transform(dict(filename=str(corrupt_video)))
-    assert str(error.value).startswith(
-        f'decord cannot read video {corrupt_video}: ')
+    assert str(error.value).startswith(f'decord cannot read video {corrupt_video}: ')
 
 
 # -- 4. MMEngine's launcher and DDP wrapper assume a GPU per rank -------------
@@ -266,7 +265,6 @@ model = MMDistributedDataParallel(torch.nn.Linear(2, 1), device_ids=[0])
 model(torch.ones(3, 2)).sum().backward()
 print('trained', torch.distributed.get_world_size())
 '''
-
 
 INIT_SLURM_ON_CPU = '''
 import os, socket, torch
@@ -329,16 +327,15 @@ def test_flip_of_stacked_flow_is_wrong_without_shim():
     unpatched = Flip._flip_imgs.__wrapped__
     flipped = unpatched(Flip(flip_ratio=1), [f.copy() for f in clip], 'Flow')
     # Both components of frame 0 inverted, none of frame 1.
-    np.testing.assert_array_equal(flipped[0][..., 1],
-                                  255 - clip[0][:, ::-1, 1])
+    np.testing.assert_array_equal(flipped[0][..., 1], 255 - clip[0][:, ::-1, 1])
     np.testing.assert_array_equal(flipped[1][..., 0], clip[1][:, ::-1, 0])
 
 
 def test_flip_negates_x_of_every_stacked_flow_frame():
     from mmaction.datasets.transforms import Flip
     clip = flow_clip()
-    results = Flip(flip_ratio=1)(dict(imgs=[f.copy() for f in clip],
-                                      modality='Flow', img_shape=(4, 6)))
+    results = Flip(flip_ratio=1)(
+        dict(imgs=[f.copy() for f in clip], modality='Flow', img_shape=(4, 6)))
     for before, after in zip(clip, results['imgs']):
         mirrored = before[:, ::-1]
         np.testing.assert_array_equal(after[..., 0], 255 - mirrored[..., 0])
@@ -362,22 +359,31 @@ def test_shim_for_other_versions_is_not_applied_and_says_so(monkeypatch):
     shim = compat.Shim('test shim', 'nothing', {'mmengine': '==0.9.0'},
                        lambda: calls.append(1))
     monkeypatch.setattr(compat, 'SHIMS', [shim])
-    with pytest.warns(compat.CompatVersionWarning,
-                      match=r"'test shim' not applied: written and tested for "
-                      r'mmengine==0.9.0, found mmengine 0.10.7'):
+    with pytest.warns(
+            compat.CompatVersionWarning,
+            match=r"'test shim' not applied: written and tested for "
+            r'mmengine==0.9.0, found mmengine 0.10.7'):
         compat.apply_all()
     assert calls == []
-    monkeypatch.setattr(compat, 'SHIMS', [shim._replace(
-        fixes={'mmengine': '>=0.10,<0.11', 'torch': '>=2.6'})])
+    monkeypatch.setattr(
+        compat, 'SHIMS',
+        [shim._replace(fixes={
+            'mmengine': '>=0.10,<0.11',
+            'torch': '>=2.6'
+        })])
     compat.apply_all()
     assert calls == [1]
 
 
 @pytest.mark.parametrize('version,specifier,expected', [
-    ('0.10.7', '==0.10.7', True), ('0.10.8', '==0.10.7', False),
-    ('2.14.1+cpu', '>=2.6', True), ('2.5.1', '>=2.6', False),
-    ('1.2.0', '>=1.2,<1.3', True), ('1.3.0', '>=1.2,<1.3', False),
-    ('1.2.0rc1', '==1.2.0', True), ('2.6', '==2.6.0', True),
+    ('0.10.7', '==0.10.7', True),
+    ('0.10.8', '==0.10.7', False),
+    ('2.14.1+cpu', '>=2.6', True),
+    ('2.5.1', '>=2.6', False),
+    ('1.2.0', '>=1.2,<1.3', True),
+    ('1.3.0', '>=1.2,<1.3', False),
+    ('1.2.0rc1', '==1.2.0', True),
+    ('2.6', '==2.6.0', True),
     ('8.2.1', '!=8.2.1', False),
 ])
 def test_version_specifiers(version, specifier, expected):

@@ -34,33 +34,45 @@ def videos(real_clips, tmp_path):
 
 
 def build(ann_file: Path, videos: Path, **kwargs):
-    cfg = dict(type='CheckedVideoDataset', ann_file=str(ann_file),
-               data_prefix=dict(video=str(videos)), pipeline=[])
+    cfg = dict(
+        type='CheckedVideoDataset',
+        ann_file=str(ann_file),
+        data_prefix=dict(video=str(videos)),
+        pipeline=[])
     cfg.update(dict(num_classes=10), **kwargs)
     with DefaultScope.overwrite_default_scope('mmaction'):
         return DATASETS.build(cfg)
 
 
 def test_every_bad_line_is_named_with_file_and_line(videos, tmp_path):
-    ann = write(tmp_path / 'train.txt', [
-        'arm_wrestling.mp4 3',       # 1 fine
-        'cleaning_pool.mp4 17',      # 2 label too large
-        'arm_wrestling.mp4 -1',      # 3 negative label
-        'cleaning_pool.mp4',         # 4 no label
-        'arm_wrestling.mp4 three',   # 5 not an integer
-        '',                          # 6 empty
-        'arm_wrestling.mp4  4',      # 7 two delimiters: VideoDataset breaks
-        'missing.mp4 2',             # 8 no such file
-        'arm_wrestling.mp4 1 2',     # 9 two labels, single-label dataset
-        'cleaning_pool.mp4 10',      # 10 == num_classes
-    ])
+    ann = write(
+        tmp_path / 'train.txt',
+        [
+            'arm_wrestling.mp4 3',  # 1 fine
+            'cleaning_pool.mp4 17',  # 2 label too large
+            'arm_wrestling.mp4 -1',  # 3 negative label
+            'cleaning_pool.mp4',  # 4 no label
+            'arm_wrestling.mp4 three',  # 5 not an integer
+            '',  # 6 empty
+            'arm_wrestling.mp4  4',  # 7 two delimiters: VideoDataset breaks
+            'missing.mp4 2',  # 8 no such file
+            'arm_wrestling.mp4 1 2',  # 9 two labels, single-label dataset
+            'cleaning_pool.mp4 10',  # 10 == num_classes
+        ])
     with pytest.raises(AnnotationError) as err:
         build(ann, videos)
     message = str(err.value)
     expected = {
-        2: 'label 17', 3: 'label -1', 4: 'no label', 5: 'not an integer',
-        6: 'empty line', 7: 'empty field', 8: 'does not exist',
-        9: '2 labels', 10: 'label 10'}
+        2: 'label 17',
+        3: 'label -1',
+        4: 'no label',
+        5: 'not an integer',
+        6: 'empty line',
+        7: 'empty field',
+        8: 'does not exist',
+        9: '2 labels',
+        10: 'label 10'
+    }
     reported = {}
     for line in message.splitlines()[1:]:
         where, _, what = line.partition(': ')
@@ -76,9 +88,10 @@ def test_every_bad_line_is_named_with_file_and_line(videos, tmp_path):
 
 
 def test_clean_file_builds_the_same_data_list_as_video_dataset(real_clips):
-    kwargs = dict(ann_file=str(real_clips / 'train.txt'),
-                  data_prefix=dict(video=str(real_clips / 'videos')),
-                  pipeline=[])
+    kwargs = dict(
+        ann_file=str(real_clips / 'train.txt'),
+        data_prefix=dict(video=str(real_clips / 'videos')),
+        pipeline=[])
     checked = CheckedVideoDataset(
         metainfo=dict(classes=str(real_clips / 'classes.txt')), **kwargs)
     plain = VideoDataset(**kwargs)
@@ -91,15 +104,14 @@ def test_num_classes_comes_from_metainfo_classes(videos, tmp_path):
     ann = write(tmp_path / 'ann.txt', ['arm_wrestling.mp4 2'])
     classes = write(tmp_path / 'classes.txt', ['a', 'b'])
     with pytest.raises(AnnotationError, match=r'label 2 .* outside \[0, 2\)'):
-        build(ann, videos, metainfo=dict(classes=str(classes)),
-              num_classes=None)
+        build(ann, videos, metainfo=dict(classes=str(classes)), num_classes=None)
     with pytest.raises(AnnotationError, match='set `num_classes`'):
         build(ann, videos, num_classes=None)
 
 
 def test_multi_class_lines_may_hold_several_labels(videos, tmp_path):
-    ann = write(tmp_path / 'ann.txt', ['arm_wrestling.mp4 1 2 9',
-                                       'cleaning_pool.mp4 0 12'])
+    ann = write(tmp_path / 'ann.txt',
+                ['arm_wrestling.mp4 1 2 9', 'cleaning_pool.mp4 0 12'])
     with pytest.raises(AnnotationError) as err:
         build(ann, videos, multi_class=True)
     assert f'{ann}:2: label 12' in str(err.value)
@@ -107,16 +119,16 @@ def test_multi_class_lines_may_hold_several_labels(videos, tmp_path):
 
 
 def test_check_videos_reuses_mmaction_check_videos(videos, tmp_path):
-    ann = write(tmp_path / 'ann.txt', ['arm_wrestling.mp4 1',
-                                       'corrupt.mp4 2',
-                                       'cleaning_pool.mp4 3'])
+    ann = write(tmp_path / 'ann.txt',
+                ['arm_wrestling.mp4 1', 'corrupt.mp4 2', 'cleaning_pool.mp4 3'])
     build(ann, videos)  # the files exist: enough without decoding
     with pytest.raises(AnnotationError) as err:
         build(ann, videos, check_videos=True)
     lines = str(err.value).splitlines()[1:]
     assert lines == [
         f"{ann}:2: video file '{videos}/corrupt.mp4' cannot be decoded with "
-        'Decord (MMAction2 tools/analysis_tools/check_videos.py)']
+        'Decord (MMAction2 tools/analysis_tools/check_videos.py)'
+    ]
     # The transform comes from MMAction2's script, not from kinet_mm.
     from mmaction.registry import TRANSFORMS
     assert TRANSFORMS.get('RandomSampleFrames').__module__ == \
@@ -124,10 +136,8 @@ def test_check_videos_reuses_mmaction_check_videos(videos, tmp_path):
 
 
 @pytest.mark.slow
-def test_bad_labels_stop_training_before_the_first_step(videos, tmp_path,
-                                                        monkeypatch):
-    ann = write(tmp_path / 'train.txt', ['arm_wrestling.mp4 1',
-                                         'cleaning_pool.mp4 17'])
+def test_bad_labels_stop_training_before_the_first_step(videos, tmp_path, monkeypatch):
+    ann = write(tmp_path / 'train.txt', ['arm_wrestling.mp4 1', 'cleaning_pool.mp4 17'])
     cfg = Config.fromfile(str(TSN_CONFIG))
     cfg.work_dir = str(tmp_path / 'work_dir')
     cfg.train_dataloader.dataset.ann_file = str(ann)
@@ -136,8 +146,7 @@ def test_bad_labels_stop_training_before_the_first_step(videos, tmp_path,
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     runner = Runner.from_cfg(cfg)
     steps = []
-    monkeypatch.setattr(runner.model, 'train_step',
-                        lambda *a, **k: steps.append(1))
+    monkeypatch.setattr(runner.model, 'train_step', lambda *a, **k: steps.append(1))
     with pytest.raises(AnnotationError, match=f'{ann}:2: label 17'):
         runner.train()
     assert steps == []
@@ -146,15 +155,21 @@ def test_bad_labels_stop_training_before_the_first_step(videos, tmp_path,
 def test_rawframe_lines_and_frame_directories(tmp_path):
     frames = tmp_path / 'rawframes'
     (frames / 'clip_a').mkdir(parents=True)
-    ann = write(tmp_path / 'ann.txt', [
-        'clip_a 30 4',         # 1 fine
-        'clip_b 30 4',         # 2 no such directory
-        'clip_a 30',           # 3 no label (the 30 is the frame count)
-        'clip_a -5 1',         # 4 negative frame count
-        'clip_a 30 11',        # 5 label too large
-    ])
-    cfg = dict(type='CheckedRawframeDataset', ann_file=str(ann),
-               data_prefix=dict(img=str(frames)), pipeline=[], num_classes=10)
+    ann = write(
+        tmp_path / 'ann.txt',
+        [
+            'clip_a 30 4',  # 1 fine
+            'clip_b 30 4',  # 2 no such directory
+            'clip_a 30',  # 3 no label (the 30 is the frame count)
+            'clip_a -5 1',  # 4 negative frame count
+            'clip_a 30 11',  # 5 label too large
+        ])
+    cfg = dict(
+        type='CheckedRawframeDataset',
+        ann_file=str(ann),
+        data_prefix=dict(img=str(frames)),
+        pipeline=[],
+        num_classes=10)
     with DefaultScope.overwrite_default_scope('mmaction'):
         with pytest.raises(AnnotationError) as err:
             DATASETS.build(cfg)

@@ -40,10 +40,23 @@ def test_demo_writes_figure5_panels(real_clips, tmp_path):
     out_dir = tmp_path / 'out'
     # The missing video is named and fails the run; the good one is done.
     log = run_command(
-        sys.executable, 'demo/demo.py', CONFIG, kinet_ckpt, video, missing,
-        '--tsn-config', tsn_config, '--tsn-checkpoint', tsn_ckpt,
-        '--device', 'cpu', '--out-dir', out_dir, '--cfg-options',
-        f'test_pipeline.1.num_clips={NUM_SEGS}', ok=False,
+        sys.executable,
+        'demo/demo.py',
+        CONFIG,
+        kinet_ckpt,
+        video,
+        missing,
+        '--tsn-config',
+        tsn_config,
+        '--tsn-checkpoint',
+        tsn_ckpt,
+        '--device',
+        'cpu',
+        '--out-dir',
+        out_dir,
+        '--cfg-options',
+        f'test_pipeline.1.num_clips={NUM_SEGS}',
+        ok=False,
         PYTHONPATH=str(REPO_ROOT))
     assert f'video not found: {missing}' in log
     assert 'the top-5 labels with corresponding scores are' in log
@@ -60,11 +73,11 @@ def test_demo_writes_figure5_panels(real_clips, tmp_path):
 
     # Four panel rows (frame, student, TSN CAM, KINet CAM), a column a frame.
     with Image.open(out / 'summary.png') as png:
-        assert png.size == (round((PANEL_INCHES * NUM_SEGS + 1.2) * 100),
-                            round((PANEL_INCHES * 4 + 1.0) * 100))
+        assert png.size == (round(
+            (PANEL_INCHES * NUM_SEGS + 1.2) * 100), round(
+                (PANEL_INCHES * 4 + 1.0) * 100))
     frames = sorted((out / 'frames').glob('frame_*.png'))
-    assert [f.name for f in frames] == [f'frame_{t:03d}.png'
-                                        for t in range(NUM_SEGS)]
+    assert [f.name for f in frames] == [f'frame_{t:03d}.png' for t in range(NUM_SEGS)]
     with Image.open(out / 'arm_wrestling.gif') as gif:
         assert gif.n_frames == NUM_SEGS
         with Image.open(frames[0]) as first:

@@ -22,8 +22,11 @@ def test_exported_model_predicts_like_the_full_one(tmp_path, real_clips):
     torch.save(dict(meta=dict(epoch=1), state_dict=full.state_dict()), checkpoint)
 
     out = tmp_path / 'deploy'
-    subprocess.run([sys.executable, 'tools/export_deploy.py', CONFIG,
-                    str(checkpoint), str(out)], check=True)
+    subprocess.run(
+        [sys.executable, 'tools/export_deploy.py', CONFIG,
+         str(checkpoint),
+         str(out)],
+        check=True)
     deployed_cfg = Config.fromfile(str(out / (Path(CONFIG).stem + '_deploy.py')))
     assert deployed_cfg.model.pseudo_label_source == 'none'
     deployed = MODELS.build(deployed_cfg.model)
@@ -56,14 +59,13 @@ def test_deploy_config_reads_no_pseudo_labels_and_stays_headless():
         'configs/kinet/kinet_efficientnet-lite2_1x1x3_realclips-cpu_cache.py')
     assert 'LoadPseudoLabels' in [t['type'] for t in cfg.test_pipeline]
     deployed = deploy_config(cfg)
-    for pipeline in (deployed.test_pipeline,
-                     deployed.test_dataloader.dataset.pipeline,
+    for pipeline in (deployed.test_pipeline, deployed.test_dataloader.dataset.pipeline,
                      deployed.val_dataloader.dataset.pipeline):
         assert 'LoadPseudoLabels' not in [t['type'] for t in pipeline]
     assert 'knowledge_agreement' not in deployed.model.test_cfg
     for key in ('val_evaluator', 'test_evaluator'):
-        assert [m['type'] for m in cfg[key]] == ['AccMetric',
-                                                 'KnowledgeAgreementMetric']
+        assert [m['type']
+                for m in cfg[key]] == ['AccMetric', 'KnowledgeAgreementMetric']
         assert [m['type'] for m in deployed[key]] == ['AccMetric']
     model = init_kinet(deployed)
     assert not list(model.knowledge.parameters())

@@ -14,8 +14,8 @@ See ``docs/distributed.md``.
 """
 import os
 import re
-import sys
 import socket
+import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -23,6 +23,7 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from fixtures import REPO_ROOT, run_command
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from mmaction.utils import register_all_modules
@@ -30,7 +31,6 @@ from mmengine.config import Config
 from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
 from mmengine.runner import CheckpointLoader
-from fixtures import REPO_ROOT, run_command
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import kinet_mm  # noqa: F401  (shims and registration, also in spawned ranks)
@@ -76,15 +76,26 @@ def train_iters(log: str) -> List[tuple]:
 def test_dist_train_two_ranks_on_real_clips(real_clips, tmp_path):
     work_dir = tmp_path / 'work_dir'
     run_command(
-        'bash', 'tools/dist_train.sh', CONFIG, WORLD_SIZE,
-        '--work-dir', work_dir, '--seed', '0', '--no-validate',
-        '--cfg-options', 'train_cfg.max_epochs=1',
+        'bash',
+        'tools/dist_train.sh',
+        CONFIG,
+        WORLD_SIZE,
+        '--work-dir',
+        work_dir,
+        '--seed',
+        '0',
+        '--no-validate',
+        '--cfg-options',
+        'train_cfg.max_epochs=1',
         f'train_dataloader.dataset.indices={NUM_CLIPS}',
-        'train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
+        'train_dataloader.batch_size=1',
+        'train_dataloader.num_workers=0',
         'default_hooks.checkpoint.interval=1',
         # DEBUG makes every rank write its own log file.
         'log_level=DEBUG',
-        OMP_NUM_THREADS='1', PORT=str(free_port()), PYTHON=sys.executable,
+        OMP_NUM_THREADS='1',
+        PORT=str(free_port()),
+        PYTHON=sys.executable,
         KINET_SHARED=str(real_clips.parents[1]))
 
     logs = rank_logs(work_dir)
@@ -126,7 +137,8 @@ class GradRecorder(OptimWrapper):
     def step(self, **kwargs) -> None:
         """Record the gradients, then step (lr 0 leaves the weights as they are)."""
         self.history.append({
-            name: None if param.grad is None else param.grad.detach().clone()
+            name:
+            None if param.grad is None else param.grad.detach().clone()
             for name, param in zip(self.names, self.params)
         })
         super().step(**kwargs)
@@ -160,8 +172,8 @@ def synthetic_batch(num_videos: int) -> dict:
     """Deterministic uint8 videos and labels, as a data loader yields them."""
     generator = torch.Generator().manual_seed(0)
     inputs = [
-        torch.randint(0, 256, (NUM_SEGS, 3, SIZE, SIZE),
-                      generator=generator, dtype=torch.uint8)
+        torch.randint(
+            0, 256, (NUM_SEGS, 3, SIZE, SIZE), generator=generator, dtype=torch.uint8)
         for _ in range(num_videos)
     ]
     labels = torch.randint(0, 10, (num_videos, ), generator=generator)
@@ -199,8 +211,9 @@ def _ddp_worker(rank: int, port: int, batch: dict, weights: Path,
         local = rank_slice(batch, rank)
         # A second step raises if the first left a parameter without gradient.
         losses = [losses_of(ddp.train_step(local, recorder)) for _ in range(2)]
-        teachers = [p for task in model.knowledge.values()
-                    for p in task.teacher.parameters()]
+        teachers = [
+            p for task in model.knowledge.values() for p in task.teacher.parameters()
+        ]
         torch.save(
             dict(
                 grads=recorder.history,
@@ -233,10 +246,12 @@ def test_ddp_step_matches_single_process(tmp_path):
     assert not [name for name, g in ref_grads.items() if g is None]
     assert all(g.abs().sum() > 0 for n, g in ref_grads.items() if 'fc_cls' in n)
 
-    mp.spawn(_ddp_worker, args=(free_port(), batch, weights, tmp_path),
-             nprocs=WORLD_SIZE)
-    ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True)
-             for r in range(WORLD_SIZE)]
+    mp.spawn(
+        _ddp_worker, args=(free_port(), batch, weights, tmp_path), nprocs=WORLD_SIZE)
+    ranks = [
+        torch.load(tmp_path / f'rank{r}.pt', weights_only=True)
+        for r in range(WORLD_SIZE)
+    ]
 
     for out in ranks:
         # Teachers: frozen, outside DDP's reduction, never given gradients.
@@ -260,25 +275,31 @@ def test_ddp_step_matches_single_process(tmp_path):
 
 
 @pytest.mark.slow
-def test_dist_train_max_restarts_resumes_after_killed_rank(real_clips,
-                                                           tmp_path):
+def test_dist_train_max_restarts_resumes_after_killed_rank(real_clips, tmp_path):
     """``MAX_RESTARTS=1 dist_train.sh ... --resume``: rank 1 is killed in
     epoch 2 (after epoch 1's checkpoint); torchrun restarts both ranks, which
     resume from ``epoch_1.pth`` and finish. See docs/distributed.md."""
     from fixtures.slurm import write_config
     work_dir = tmp_path / 'work_dir'
-    config = write_config(tmp_path, kill_rank=1, kill_epoch=2,
-                          once_file=str(tmp_path / 'killed_once'))
+    config = write_config(
+        tmp_path, kill_rank=1, kill_epoch=2, once_file=str(tmp_path / 'killed_once'))
     log = run_command(
-        'bash', 'tools/dist_train.sh', config, WORLD_SIZE, '--work-dir',
-        work_dir, '--resume', MAX_RESTARTS='1', PORT=str(free_port()),
+        'bash',
+        'tools/dist_train.sh',
+        config,
+        WORLD_SIZE,
+        '--work-dir',
+        work_dir,
+        '--resume',
+        MAX_RESTARTS='1',
+        PORT=str(free_port()),
         PYTHON=sys.executable,
         KINET_SHARED=str(real_clips.parents[1]),
         PYTHONPATH=f'{REPO_ROOT / "tests"}{os.pathsep}{REPO_ROOT}')
     assert (tmp_path / 'killed_once').exists()
     assert re.search(r'failed \(exitcode: -9\) local_rank: 1', log)
     assert 'resumed epoch: 1, iter: 2' in log
-    assert sorted(p.name for p in work_dir.glob('*.pth')) == [
-        'epoch_1.pth', 'epoch_2.pth']
+    assert sorted(p.name
+                  for p in work_dir.glob('*.pth')) == ['epoch_1.pth', 'epoch_2.pth']
     checkpoint = CheckpointLoader.load_checkpoint(str(work_dir / 'epoch_2.pth'))
     assert checkpoint['meta']['iter'] == 2 * ITERS_PER_RANK

@@ -8,8 +8,9 @@ ROOT = 'configs/early_recognition/'
 UCF = ROOT + 'ucf101/'
 
 
-@pytest.mark.parametrize('path', sorted(
-    glob.glob(ROOT + 'ucf101/*.py') + glob.glob(ROOT + 'realclips/*.py')))
+@pytest.mark.parametrize(
+    'path',
+    sorted(glob.glob(ROOT + 'ucf101/*.py') + glob.glob(ROOT + 'realclips/*.py')))
 def test_stage2_teacher_matches_stage1_head(path):
     cfg = Config.fromfile(path)
     model = cfg.model
@@ -20,12 +21,12 @@ def test_stage2_teacher_matches_stage1_head(path):
     assert not model.head.get('bidirectional', False)
     assert model.head.hidden_channels == 512
     if model.get('loss_ts'):
-        stage1 = Config.fromfile(path.replace('gru512-kd', 'bigru256-teacher')
-                                 .replace('gru512-ts', 'bigru256-teacher'))
+        stage1 = Config.fromfile(
+            path.replace('gru512-kd',
+                         'bigru256-teacher').replace('gru512-ts', 'bigru256-teacher'))
         # The student stage's teacher must load stage 1's head weights.
         assert model.teacher.to_dict() == stage1.model.head.to_dict()
-        assert model.teacher_checkpoint.endswith(
-            stage1.filename.rsplit('/', 1)[1][:-3])
+        assert model.teacher_checkpoint.endswith(stage1.filename.rsplit('/', 1)[1][:-3])
 
 
 def test_ucf101_protocol_and_paper_weights():

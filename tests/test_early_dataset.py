@@ -7,8 +7,10 @@ from mmaction.registry import DATASETS
 from kinet_mm.features import SegmentFeatureCache, SegmentFeatures
 
 N, C = 4, 3
-VIDEOS = [f'Cls{i % 3}/v_Cls{i % 3}_g{g:02d}_c01.avi'
-          for i, g in enumerate([1, 5, 15, 16, 18, 19, 25, 2, 3, 4])]
+VIDEOS = [
+    f'Cls{i % 3}/v_Cls{i % 3}_g{g:02d}_c01.avi'
+    for i, g in enumerate([1, 5, 15, 16, 18, 19, 25, 2, 3, 4])
+]
 
 
 @pytest.fixture
@@ -28,8 +30,8 @@ def cache(tmp_path):
 
 def _build(cache, **kwargs):
     root, ann, _ = cache
-    return DATASETS.build(dict(type='SegmentFeatureDataset', ann_file=ann,
-                               feature_root=root, **kwargs))
+    return DATASETS.build(
+        dict(type='SegmentFeatureDataset', ann_file=ann, feature_root=root, **kwargs))
 
 
 def test_items_are_cached_features_and_labels(cache):
@@ -49,21 +51,26 @@ def test_meta_mismatch_names_the_field(cache):
 
 
 def test_ucf101_groups_select_the_protocol_splits(cache):
+
     def video_groups(span):
         dataset = _build(cache, groups=span)
         keys = [dataset.get_data_info(i)['key'] for i in range(len(dataset))]
         return [int(k.split('_g')[1][:2]) for k in keys]
 
-    groups = {name: video_groups(span) for name, span in dict(
-        train=(1, 15), val=(16, 18), test=(19, 25)).items()}
+    groups = {
+        name: video_groups(span)
+        for name, span in dict(train=(1, 15), val=(16, 18), test=(19, 25)).items()
+    }
     assert sorted(groups['train']) == [1, 2, 3, 4, 5, 15]
     assert sorted(groups['val']) == [16, 18]
     assert sorted(groups['test']) == [19, 25]
 
 
 def test_labelled_fraction_hides_a_seeded_subset(cache):
-    labels = lambda ds: np.array([ds[i]['data_samples'].gt_label.item()  # noqa
-                                  for i in range(len(ds))])
+
+    def labels(ds):
+        return np.array([ds[i]['data_samples'].gt_label.item() for i in range(len(ds))])
+
     full = labels(_build(cache))
     semi = labels(_build(cache, labelled_fraction=0.3, label_seed=1))
     kept = semi != -1
@@ -79,7 +86,7 @@ def test_missing_video_is_named(cache, tmp_path):
     root, ann, _ = cache
     extra = tmp_path / 'extra.txt'
     extra.write_text('Nope/v_Nope_g01_c01.avi 0\n')
-    dataset = DATASETS.build(dict(type='SegmentFeatureDataset',
-                                  ann_file=str(extra), feature_root=root))
+    dataset = DATASETS.build(
+        dict(type='SegmentFeatureDataset', ann_file=str(extra), feature_root=root))
     with pytest.raises(FileNotFoundError, match='v_Nope_g01_c01.avi'):
         dataset[0]

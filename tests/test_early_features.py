@@ -39,8 +39,7 @@ def test_extraction_resumes_and_refuses_another_extractor(tmp_path):
     root = str(tmp_path / 'cache')
     videos = [('a.avi', '/x/a.avi'), ('dir/bb.avi', '/x/dir/bb.avi')]
     first = FakeExtractor()
-    assert extract_to_cache(first, root, videos[:1], show_progress=False
-                            )['done'] == 1
+    assert extract_to_cache(first, root, videos[:1], show_progress=False)['done'] == 1
     second = FakeExtractor()
     stats = extract_to_cache(second, root, videos, show_progress=False)
     assert (stats['done'], stats['skipped']) == (1, 1)
@@ -49,8 +48,7 @@ def test_extraction_resumes_and_refuses_another_extractor(tmp_path):
     assert sorted(cache.keys()) == ['a.avi', 'dir/bb.avi']
     np.testing.assert_array_equal(cache.read('dir/bb.avi').features, 10)
     with pytest.raises(ValueError, match='source.model'):
-        extract_to_cache(FakeExtractor('other'), root, videos,
-                         show_progress=False)
+        extract_to_cache(FakeExtractor('other'), root, videos, show_progress=False)
     # Interrupted writes leave no visible entry (atomic_write).
     assert not [n for n in os.listdir(root) if n.startswith('.tmp')]
 
@@ -94,10 +92,14 @@ def _reference_frame(filename, index, short=128, crop=112):
     return frame[top:top + crop, left:left + crop]
 
 
-@pytest.mark.parametrize('config, dim, opts', [
-    (TSN_CFG, 512, {'model.backbone.depth': 18}),  # R18 keeps the test fast
-    (KINET_CFG, 512, {}),
-])
+@pytest.mark.parametrize(
+    'config, dim, opts',
+    [
+        (TSN_CFG, 512, {
+            'model.backbone.depth': 18
+        }),  # R18 keeps the test fast
+        (KINET_CFG, 512, {}),
+    ])
 def test_features_describe_each_equal_part(real_clips, config, dim, opts):
     torch.set_num_threads(1)
     cfg = Config.fromfile(config)
@@ -120,8 +122,8 @@ def test_features_describe_each_equal_part(real_clips, config, dim, opts):
             maps = model.backbone(inputs[0])
         if isinstance(maps, tuple):  # KINet: one map per branch
             maps = maps[model.backbone.branch_names.index('action')]
-        np.testing.assert_allclose(entry.features[n], maps.mean((2, 3))[0],
-                                   rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(
+            entry.features[n], maps.mean((2, 3))[0], rtol=1e-3, atol=1e-4)
 
 
 @pytest.mark.slow
@@ -130,9 +132,11 @@ def test_extraction_tool_resumes(tmp_path, real_clips):
     ann = tmp_path / 'one.txt'
     ann.write_text('v_CricketShot_g04_c01.mp4 9\n')
     out = tmp_path / 'feats'
-    command = [sys.executable, 'tools/misc/extract_segment_features.py', TSN_CFG,
-               '--split', 'val', '--out', out, '--cfg-options',
-               f'val_dataloader.dataset.ann_file={ann}', 'model.backbone.depth=18']
+    command = [
+        sys.executable, 'tools/misc/extract_segment_features.py', TSN_CFG, '--split',
+        'val', '--out', out, '--cfg-options', f'val_dataloader.dataset.ann_file={ann}',
+        'model.backbone.depth=18'
+    ]
     run_command(*command)
     cache = SegmentFeatureCache(str(out), dict(num_levels=10, feature_dim=512))
     assert list(cache.keys()) == ['v_CricketShot_g04_c01.mp4']
@@ -140,5 +144,4 @@ def test_extraction_tool_resumes(tmp_path, real_clips):
     assert cache.meta['source']['seed'] == 0
     mtime = os.path.getmtime(cache.entry_path('v_CricketShot_g04_c01.mp4'))
     run_command(*command)  # resumed: the finished entry is kept
-    assert os.path.getmtime(
-        cache.entry_path('v_CricketShot_g04_c01.mp4')) == mtime
+    assert os.path.getmtime(cache.entry_path('v_CricketShot_g04_c01.mp4')) == mtime

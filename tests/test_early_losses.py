@@ -21,8 +21,8 @@ def _kl(p, q):
 
 
 def _logits(seed):
-    return torch.randn(B, N, K, generator=torch.Generator().manual_seed(seed),
-                       dtype=torch.float64) * 2
+    return torch.randn(
+        B, N, K, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * 2
 
 
 def test_stepwise_cross_entropy_is_mean_over_steps_and_labelled_sequences():
@@ -55,12 +55,16 @@ def test_unlabelled_sequences_get_no_classification_gradient():
 def test_teacher_student_kl_direction_and_sum_over_steps():
     loss = MODELS.build(dict(type='StepwiseKLDivLoss', loss_weight=0.5))
     student, teacher = _logits(2), _logits(3)
-    forward = [sum(_kl(_probs(teacher[b, n].tolist()),
-                       _probs(student[b, n].tolist())) for n in range(N))
-               for b in range(B)]
-    reverse = [sum(_kl(_probs(student[b, n].tolist()),
-                       _probs(teacher[b, n].tolist())) for n in range(N))
-               for b in range(B)]
+    forward = [
+        sum(
+            _kl(_probs(teacher[b, n].tolist()), _probs(student[b, n].tolist()))
+            for n in range(N)) for b in range(B)
+    ]
+    reverse = [
+        sum(
+            _kl(_probs(student[b, n].tolist()), _probs(teacher[b, n].tolist()))
+            for n in range(N)) for b in range(B)
+    ]
     value = loss(student, teacher).item()
     assert value == pytest.approx(0.5 * sum(forward) / B)  # eq. 1, summed
     # KL is asymmetric: these logits tell the two directions apart.
@@ -81,8 +85,8 @@ def test_teacher_student_kl_sends_no_gradient_to_teacher():
 
 @pytest.mark.parametrize('tau', [1, 2])
 def test_self_distillation_matches_loop_with_lead_time(tau):
-    loss = MODELS.build(dict(type='SelfDistillationLoss', lead_time=tau,
-                             loss_weight=0.5))
+    loss = MODELS.build(
+        dict(type='SelfDistillationLoss', lead_time=tau, loss_weight=0.5))
     scores = _logits(6)
     expected = 0.0
     for b in range(B):
@@ -122,21 +126,25 @@ def test_combined_loss_is_eq4_with_unlabelled_in_distillation_only():
     torch.manual_seed(0)
     head = dict(type='GRUHead', num_classes=K, in_channels=6, hidden_channels=8)
     teacher = dict(head, hidden_channels=4, bidirectional=True)
-    model = MODELS.build(dict(
-        type='EarlyRecognizer', head=head, teacher=teacher,
-        loss_ts=dict(type='StepwiseKLDivLoss', loss_weight=0.5),
-        loss_self=dict(type='SelfDistillationLoss', lead_time=1,
-                       loss_weight=0.25)))
+    model = MODELS.build(
+        dict(
+            type='EarlyRecognizer',
+            head=head,
+            teacher=teacher,
+            loss_ts=dict(type='StepwiseKLDivLoss', loss_weight=0.5),
+            loss_self=dict(type='SelfDistillationLoss', lead_time=1, loss_weight=0.25)))
     x = torch.randn(B, N, 6)
     samples = [ActionDataSample().set_gt_label(v) for v in (1, -1, 3)]
     losses = model.loss(x, samples)
     s, t = model.head(x), model.teacher(x)
-    ts = sum(_kl(_probs(t[b, n].tolist()), _probs(s[b, n].tolist()))
-             for b in range(B) for n in range(N)) / B
-    self_d = sum(_kl(_probs(s[b, n + 1].tolist()), _probs(s[b, n].tolist()))
-                 for b in range(B) for n in range(N - 1)) / B
-    cls = sum(-math.log(_probs(s[b, n].tolist())[y])
-              for b, y in ((0, 1), (2, 3)) for n in range(N)) / N / 2
+    ts = sum(
+        _kl(_probs(t[b, n].tolist()), _probs(s[b, n].tolist())) for b in range(B)
+        for n in range(N)) / B
+    self_d = sum(
+        _kl(_probs(s[b, n + 1].tolist()), _probs(s[b, n].tolist())) for b in range(B)
+        for n in range(N - 1)) / B
+    cls = sum(-math.log(_probs(s[b, n].tolist())[y]) for b, y in ((0, 1), (2, 3))
+              for n in range(N)) / N / 2
     assert losses['loss_cls'].item() == pytest.approx(cls, rel=1e-5)
     assert losses['loss_ts'].item() == pytest.approx(0.5 * ts, rel=1e-5)
     assert losses['loss_self'].item() == pytest.approx(0.25 * self_d, rel=1e-5)

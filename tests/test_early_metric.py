@@ -26,12 +26,14 @@ PREDS = [[1, 0, 0, 0], [0, 0, 1, 1], [2, 2, 2, 2], [1, 1, 1, 0]]
 LABELS = [0, 1, 2, 0]
 
 
-@pytest.mark.parametrize('rule, auc', [
-    ('mean', (0.25 + 0.5 + 0.75 + 1.0) / 4),
-    # Trapezoids of width 1/4 over [0.25, 1]: (0.375 + 0.625 + 0.875) / 4,
-    # divided by the span 0.75.
-    ('trapezoid', (0.375 + 0.625 + 0.875) / 4 / 0.75),
-])
+@pytest.mark.parametrize(
+    'rule, auc',
+    [
+        ('mean', (0.25 + 0.5 + 0.75 + 1.0) / 4),
+        # Trapezoids of width 1/4 over [0.25, 1]: (0.375 + 0.625 + 0.875) / 4,
+        # divided by the span 0.75.
+        ('trapezoid', (0.375 + 0.625 + 0.875) / 4 / 0.75),
+    ])
 def test_curve_and_auc_against_hand_computation(rule, auc):
     evaluator = Evaluator(dict(type='EarlyRecognitionMetric', auc_rule=rule))
     evaluator.process([_sample(p, y) for p, y in zip(PREDS, LABELS)])

@@ -37,10 +37,13 @@ def test_head_names_a_feature_size_mismatch():
 
 
 def test_teacher_is_frozen_in_training():
-    model = MODELS.build(dict(
-        type='EarlyRecognizer', head=STUDENT, teacher=TEACHER,
-        loss_ts=dict(type='StepwiseKLDivLoss'),
-        loss_self=dict(type='SelfDistillationLoss')))
+    model = MODELS.build(
+        dict(
+            type='EarlyRecognizer',
+            head=STUDENT,
+            teacher=TEACHER,
+            loss_ts=dict(type='StepwiseKLDivLoss'),
+            loss_self=dict(type='SelfDistillationLoss')))
     model.train()
     assert model.head.training and not model.teacher.training
     assert not any(p.requires_grad for p in model.teacher.parameters())
@@ -53,8 +56,11 @@ def test_teacher_is_frozen_in_training():
 
 def test_distillation_needs_a_teacher():
     with pytest.raises(ValueError, match='model.teacher'):
-        MODELS.build(dict(type='EarlyRecognizer', head=STUDENT,
-                          loss_ts=dict(type='StepwiseKLDivLoss')))
+        MODELS.build(
+            dict(
+                type='EarlyRecognizer',
+                head=STUDENT,
+                loss_ts=dict(type='StepwiseKLDivLoss')))
 
 
 def _stage1_checkpoint(tmp_path):
@@ -69,10 +75,13 @@ def _stage1_checkpoint(tmp_path):
 def test_student_loads_the_stage1_teacher_from_a_work_dir(tmp_path):
     stage1 = _stage1_checkpoint(tmp_path)
     torch.manual_seed(1)
-    model = MODELS.build(dict(
-        type='EarlyRecognizer', head=STUDENT, teacher=TEACHER,
-        teacher_checkpoint=str(tmp_path),
-        loss_ts=dict(type='StepwiseKLDivLoss')))
+    model = MODELS.build(
+        dict(
+            type='EarlyRecognizer',
+            head=STUDENT,
+            teacher=TEACHER,
+            teacher_checkpoint=str(tmp_path),
+            loss_ts=dict(type='StepwiseKLDivLoss')))
     x = torch.randn(B, N, C)
     assert not torch.allclose(model.teacher(x), stage1.head(x))
     model.init_weights()  # the Runner calls this when training starts
@@ -82,14 +91,21 @@ def test_student_loads_the_stage1_teacher_from_a_work_dir(tmp_path):
 def test_teacher_checkpoint_errors_name_the_file(tmp_path):
     _stage1_checkpoint(tmp_path)
     wrong = dict(TEACHER, hidden_channels=6)
-    model = MODELS.build(dict(type='EarlyRecognizer', head=STUDENT,
-                              teacher=wrong, teacher_checkpoint=str(tmp_path),
-                              loss_ts=dict(type='StepwiseKLDivLoss')))
+    model = MODELS.build(
+        dict(
+            type='EarlyRecognizer',
+            head=STUDENT,
+            teacher=wrong,
+            teacher_checkpoint=str(tmp_path),
+            loss_ts=dict(type='StepwiseKLDivLoss')))
     with pytest.raises(RuntimeError, match='epoch_3.pth'):
         model.init_weights()
-    missing = MODELS.build(dict(type='EarlyRecognizer', head=STUDENT,
-                                teacher=TEACHER,
-                                teacher_checkpoint=str(tmp_path / 'nowhere')))
+    missing = MODELS.build(
+        dict(
+            type='EarlyRecognizer',
+            head=STUDENT,
+            teacher=TEACHER,
+            teacher_checkpoint=str(tmp_path / 'nowhere')))
     with pytest.raises(FileNotFoundError, match='nowhere'):
         missing.init_weights()
 

@@ -15,8 +15,7 @@ REAL = 'configs/early_recognition/realclips/'
 def _separable_cache(root, real_clips):
     """Class-prototype features (growing over levels) for the 16 real clips."""
     cache = SegmentFeatureCache.create(
-        str(root), dict(num_levels=10, feature_dim=DIM,
-                        source=dict(model='synthetic')))
+        str(root), dict(num_levels=10, feature_dim=DIM, source=dict(model='synthetic')))
     rng = np.random.default_rng(0)
     protos = rng.normal(size=(10, DIM))
     for line in (real_clips / 'all.txt').read_text().splitlines():
@@ -31,24 +30,35 @@ def test_teacher_then_students_table(tmp_path, real_clips):
     torch.set_num_threads(1)
     _separable_cache(tmp_path / 'feats', real_clips)
     epochs = 10
-    spec = Config(dict(
-        features=[dict(key='syn', name='synthetic', cache=str(tmp_path / 'feats'))],
-        teachers=dict(full=REAL + 'bigru256-teacher_realclips.py'),
-        rows=[
-            dict(key='baseline', name='Without distillation', data='100%',
-                 config=REAL + 'gru512-baseline_realclips.py'),
-            dict(key='kd', name='With distillation', data='100%',
-                 teacher='full', config=REAL + 'gru512-kd_realclips.py'),
-        ],
-        seeds=[0],
-        fit_column=True,
-        cfg_options={
-            'train_cfg.max_epochs': epochs, 'train_cfg.val_begin': epochs,
-            'train_cfg.val_interval': epochs, 'optim_wrapper.optimizer.lr': 0.1}))
+    spec = Config(
+        dict(
+            features=[dict(key='syn', name='synthetic', cache=str(tmp_path / 'feats'))],
+            teachers=dict(full=REAL + 'bigru256-teacher_realclips.py'),
+            rows=[
+                dict(
+                    key='baseline',
+                    name='Without distillation',
+                    data='100%',
+                    config=REAL + 'gru512-baseline_realclips.py'),
+                dict(
+                    key='kd',
+                    name='With distillation',
+                    data='100%',
+                    teacher='full',
+                    config=REAL + 'gru512-kd_realclips.py'),
+            ],
+            seeds=[0],
+            fit_column=True,
+            cfg_options={
+                'train_cfg.max_epochs': epochs,
+                'train_cfg.val_begin': epochs,
+                'train_cfg.val_interval': epochs,
+                'optim_wrapper.optimizer.lr': 0.1
+            }))
     results = run_table(spec, str(tmp_path / 'work'),
                         MMLogger.get_instance('test_early_table'))
-    assert [r['row'] for r in results] == [
-        'Teacher (full)', 'Without distillation', 'With distillation']
+    assert [r['row'] for r in results
+            ] == ['Teacher (full)', 'Without distillation', 'With distillation']
     teacher = results[0]['curves'][0]
     # Separable features: the teacher learns them (held out and training set).
     assert teacher['auc'] >= 0.75 and teacher['fit_auc'] >= 0.9, teacher

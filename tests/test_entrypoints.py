@@ -47,7 +47,6 @@ def real_clips():
         f'no real clips in {root}: set KINET_SHARED to the shared folder')
 
 
-
 def trained_epochs(log: str) -> set:
     """The epochs a training log reports iterations of."""
     return {int(e) for e in re.findall(r'Epoch\(train\)\s*\[(\d+)\]', log)}
@@ -58,19 +57,18 @@ def load_meta(checkpoint: Path) -> dict:
     return CheckpointLoader.load_checkpoint(str(checkpoint))['meta']
 
 
-def check_train_then_resume(train_cmd: list, work_dir: Path,
-                            resume_args: list) -> str:
+def check_train_then_resume(train_cmd: list, work_dir: Path, resume_args: list) -> str:
     """Train one epoch, resume with ``resume_args`` and train the second.
 
     Returns the log of the first run.
     """
     first_log = run_command(*train_cmd, '--work-dir', work_dir, '--cfg-options',
-                    'train_cfg.max_epochs=1', *SMALL)
+                            'train_cfg.max_epochs=1', *SMALL)
     assert trained_epochs(first_log) == {1}
     assert load_meta(work_dir / 'epoch_1.pth')['iter'] == ITERS_PER_EPOCH
 
     resumed_log = run_command(*train_cmd, '--work-dir', work_dir, *resume_args,
-                      '--cfg-options', 'train_cfg.max_epochs=2', *SMALL)
+                              '--cfg-options', 'train_cfg.max_epochs=2', *SMALL)
     assert f'resumed epoch: 1, iter: {ITERS_PER_EPOCH}' in resumed_log
     assert trained_epochs(resumed_log) == {2}  # epoch 1 is not trained again
     meta = load_meta(work_dir / 'epoch_2.pth')
@@ -89,19 +87,15 @@ def work_dir(tmp_path):
 
 @pytest.mark.slow
 def test_our_tools_train_resume_and_test(work_dir, tmp_path):
-    check_train_then_resume(
-        [sys.executable, 'tools/train.py', CONFIG],
-        work_dir,
-        resume_args=['--resume', work_dir / 'epoch_1.pth'])
+    check_train_then_resume([sys.executable, 'tools/train.py', CONFIG],
+                            work_dir,
+                            resume_args=['--resume', work_dir / 'epoch_1.pth'])
     meta = load_meta(work_dir / 'epoch_2.pth')
-    assert meta['dataset_meta']['classes'][:2] == [
-        'waving hand', 'using segway'
-    ]
+    assert meta['dataset_meta']['classes'][:2] == ['waving hand', 'using segway']
 
     dump = tmp_path / 'predictions.pkl'
-    log = run_command(sys.executable, 'tools/test.py', CONFIG,
-              work_dir / 'epoch_2.pth', '--work-dir', tmp_path / 'test',
-              '--dump', dump)
+    log = run_command(sys.executable, 'tools/test.py', CONFIG, work_dir / 'epoch_2.pth',
+                      '--work-dir', tmp_path / 'test', '--dump', dump)
     assert re.search(r'acc/top1: \d', log)
     with open(dump, 'rb') as f:
         predictions = pickle.load(f)
@@ -119,10 +113,9 @@ def test_mmaction_train_tool_train_and_resume(work_dir):
 
 @pytest.mark.slow
 def test_mim_train_and_resume(work_dir):
-    log = check_train_then_resume(
-        [MIM, 'train', 'mmaction', CONFIG],
-        work_dir,
-        resume_args=['--resume', work_dir / 'epoch_1.pth'])
+    log = check_train_then_resume([MIM, 'train', 'mmaction', CONFIG],
+                                  work_dir,
+                                  resume_args=['--resume', work_dir / 'epoch_1.pth'])
     # mim runs the train.py of MMAction2's wheel.
     assert f'Training command is {sys.executable} {MMACTION_TRAIN}' in log
 
@@ -157,20 +150,23 @@ def test_bad_video_error_names_file(bad_videos, monkeypatch):
 
     def build(video):
         ann_file = bad_videos(video)
-        dataset_cfg.update(ann_file=str(ann_file),
-                           data_prefix=dict(video=str(ann_file.parent)))
+        dataset_cfg.update(
+            ann_file=str(ann_file), data_prefix=dict(video=str(ann_file.parent)))
         with DefaultScope.overwrite_default_scope('mmaction'):
             return DATASETS.build(dataset_cfg), ann_file
 
     # A missing video: the dataset's annotation check names it when built.
-    with pytest.raises(AnnotationError, match=re.escape(
-            f"missing_clip.mp4.txt:1: video file "
-            f"'{osp.join(bad_videos('x').parent, 'missing_clip.mp4')}'")):
+    with pytest.raises(
+            AnnotationError,
+            match=re.escape(
+                f"missing_clip.mp4.txt:1: video file "
+                f"'{osp.join(bad_videos('x').parent, 'missing_clip.mp4')}'")):
         build('missing_clip.mp4')
     # A corrupt one exists: decoding it names it.
     dataset, ann_file = build('corrupt_clip.mp4')
-    with pytest.raises(VideoReadError, match=re.escape(
-            osp.join(ann_file.parent, 'corrupt_clip.mp4'))):
+    with pytest.raises(
+            VideoReadError,
+            match=re.escape(osp.join(ann_file.parent, 'corrupt_clip.mp4'))):
         dataset[0]
 
 

@@ -29,13 +29,20 @@ def test_inception_v1_follows_googlenet_table1():
     with torch.no_grad():
         out = net(torch.rand(1, 3, 224, 224))
     assert out.shape == (1, 1024, 7, 7)
-    expected = dict(conv1a=(64, 112, 112), pool2a=(64, 56, 56),
-                    conv2c=(192, 56, 56), pool3a=(192, 28, 28),
-                    mixed_3b=(256, 28, 28), mixed_3c=(480, 28, 28),
-                    mixed_4b=(512, 14, 14), mixed_4c=(512, 14, 14),
-                    mixed_4d=(512, 14, 14), mixed_4e=(528, 14, 14),
-                    mixed_4f=(832, 14, 14), mixed_5b=(832, 7, 7),
-                    mixed_5c=(1024, 7, 7))
+    expected = dict(
+        conv1a=(64, 112, 112),
+        pool2a=(64, 56, 56),
+        conv2c=(192, 56, 56),
+        pool3a=(192, 28, 28),
+        mixed_3b=(256, 28, 28),
+        mixed_3c=(480, 28, 28),
+        mixed_4b=(512, 14, 14),
+        mixed_4c=(512, 14, 14),
+        mixed_4d=(512, 14, 14),
+        mixed_4e=(528, 14, 14),
+        mixed_4f=(832, 14, 14),
+        mixed_5b=(832, 7, 7),
+        mixed_5c=(1024, 7, 7))
     assert {k: sizes[k] for k in expected} == expected
     # BN after every conv, no LRN, 5x5 only with GoogLeNet's branch kernel.
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
@@ -55,8 +62,9 @@ def test_i3d_follows_figure3_and_table1():
     assert (net.pool4a.kernel_size, net.pool4a.stride) == ((3, 3, 3), (2, 2, 2))
     assert (net.pool5a.kernel_size, net.pool5a.stride) == ((2, 2, 2), (2, 2, 2))
     assert net.mixed_4c.branch1[1].conv.kernel_size == (3, 3, 3)
-    assert not any(isinstance(m, (torch.nn.Conv2d, torch.nn.BatchNorm2d,
-                                  torch.nn.MaxPool2d)) for m in net.modules())
+    assert not any(
+        isinstance(m, (torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.MaxPool2d))
+        for m in net.modules())
     with torch.no_grad():  # 64 frames -> 8 positions (stride 8 in time)
         assert net(torch.rand(1, 3, 64, 32, 32)).shape == (1, 1024, 8, 1, 1)
     # Table 1: 25M parameters for the two streams, 400-way 1x1x1 classifiers.
@@ -94,7 +102,7 @@ def test_boring_video_fixed_point_of_the_inflated_network():
     net3d.load_state_dict(inflate_state_dict(net2d.state_dict(), net3d))
     frame = torch.rand(1, 3, 32, 32, dtype=torch.float64)
     with torch.no_grad():
-        feat2d = net2d(frame).mean(dim=(2, 3))              # (1, 1024)
+        feat2d = net2d(frame).mean(dim=(2, 3))  # (1, 1024)
         feat3d = net3d(boring_video(frame, NUM_FRAMES)).mean(dim=(3, 4))
     assert feat3d.shape == (1, 1024, 14)
     for t in CLEAN:
@@ -109,13 +117,13 @@ def test_inflate_module_keeps_the_fixed_point_of_the_current_weights():
     wherever its window (7 frames, 3 of zero padding) stays inside the clip."""
     conv2d = randomize(torch.nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=True))
     pool2d = torch.nn.MaxPool2d(3, stride=2, padding=1)
-    net3d = inflate_module(torch.nn.Sequential(copy.deepcopy(conv2d), pool2d),
-                           {'1': (1, 1)})
+    net3d = inflate_module(
+        torch.nn.Sequential(copy.deepcopy(conv2d), pool2d), {'1': (1, 1)})
     assert net3d[0].weight.dtype == torch.float64
     frame = torch.rand(2, 3, 16, 16, dtype=torch.float64)
     with torch.no_grad():
         out2d = pool2d(conv2d(frame))
-        out3d = net3d(boring_video(frame, 12))      # 12 frames -> 6 positions
+        out3d = net3d(boring_video(frame, 12))  # 12 frames -> 6 positions
     assert out3d.shape == (2, 8, 6, 4, 4)
     for t in (2, 3):  # frames 2t - 3 .. 2t + 3 inside [0, 11]
         torch.testing.assert_close(out3d[:, :, t], out2d, rtol=1e-12, atol=1e-12)
@@ -128,20 +136,25 @@ def test_inflation_from_a_checkpoint_and_errors_naming_key_and_shapes(tmp_path):
     # A recognizer's 2D checkpoint, from a config: `pretrained` + prefix.
     net2d = InceptionV1()
     path = tmp_path / 'inception_v1.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v
-                               for k, v in net2d.state_dict().items()}}, path)
+    torch.save(
+        {'state_dict': {
+            f'backbone.{k}': v
+            for k, v in net2d.state_dict().items()
+        }}, path)
     net3d = I3DInceptionV1(pretrained=str(path), pretrained_prefix='backbone.')
     net3d.init_weights()
-    torch.testing.assert_close(net3d.conv1a.conv.weight.sum(dim=2),
-                               net2d.conv1a.conv.weight)
+    torch.testing.assert_close(
+        net3d.conv1a.conv.weight.sum(dim=2), net2d.conv1a.conv.weight)
     torch.testing.assert_close(net3d.mixed_5c.branch0.bn.running_var,
                                net2d.mixed_5c.branch0.bn.running_var)
     with pytest.raises(ValueError, match='inception_v1.pth'):
         load_inflated_checkpoint(net3d, str(path), prefix='cls_head.')
     state = net2d.state_dict()
     state['mixed_4b.branch0.conv.weight'] = torch.zeros(192, 480, 3, 3)
-    with pytest.raises(ValueError, match=r"mixed_4b.branch0.conv.weight.*"
-                       r"\(192, 480, 3, 3\).*\(192, 480, 1, 1, 1\)"):
+    with pytest.raises(
+            ValueError,
+            match=r"mixed_4b.branch0.conv.weight.*"
+            r"\(192, 480, 3, 3\).*\(192, 480, 1, 1, 1\)"):
         inflate_state_dict(state, net3d)
     del state['conv1a.bn.weight']
     with pytest.raises(ValueError, match=r'missing keys \[.conv1a.bn.weight.\]'):
@@ -176,9 +189,9 @@ CONFIG_DIR = REPO_ROOT / 'configs' / 'i3d'
 
 
 def test_kinetics_config_follows_the_paper_recipe():
-    cfg = Config.fromfile(str(
-        CONFIG_DIR / 'i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_'
-        'kinetics400-rgb.py'))
+    cfg = Config.fromfile(
+        str(CONFIG_DIR / 'i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_'
+            'kinetics400-rgb.py'))
     assert cfg.model.backbone.type == 'I3DInceptionV1'
     assert cfg.model.cls_head.type == 'I3DConvHead'
     # The converted ImageNet GoogLeNet's conventions (converters/googlenet.py).
@@ -195,21 +208,27 @@ def test_kinetics_config_follows_the_paper_recipe():
     assert cfg.model.backbone.pool_mode == 'ceil'
 
 
-@pytest.mark.parametrize('which,video,clip_len', [
-    ('train', 'cleaning_pool.mp4', 64),  # 30 fps
-    ('test', 'arm_wrestling.mp4', 250),  # 28 fps, 280 frames (10 s)
-])
+@pytest.mark.parametrize(
+    'which,video,clip_len',
+    [
+        ('train', 'cleaning_pool.mp4', 64),  # 30 fps
+        ('test', 'arm_wrestling.mp4', 250),  # 28 fps, 280 frames (10 s)
+    ])
 def test_kinetics_config_samples_at_25_fps(which, video, clip_len, real_clips):
     """The paper's 25 fps, whatever the video's rate: 64 frames span 2.56 s,
     the 250 test frames 10 s."""
     from mmaction.registry import TRANSFORMS
-    cfg = Config.fromfile(str(
-        CONFIG_DIR / 'i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_'
-        'kinetics400-rgb.py'))
+    cfg = Config.fromfile(
+        str(CONFIG_DIR / 'i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_'
+            'kinetics400-rgb.py'))
     pipeline = cfg[f'{which}_pipeline']
     init, sample = (TRANSFORMS.build(t) for t in pipeline[:2])
-    results = sample(init(dict(filename=str(real_clips / 'videos' / video),
-                               start_index=0, modality='RGB')))
+    results = sample(
+        init(
+            dict(
+                filename=str(real_clips / 'videos' / video),
+                start_index=0,
+                modality='RGB')))
     fps, inds = results['avg_fps'], results['frame_inds']
     assert fps > 27 and len(inds) == clip_len
     span = (inds.max() - inds.min() + 1) / fps
@@ -232,8 +251,7 @@ def test_realclips_config_builds_and_trains_one_step():
 
 
 @pytest.mark.slow
-def test_converted_googlenet_computes_torchvision_features(real_clips,
-                                                           tmp_path):
+def test_converted_googlenet_computes_torchvision_features(real_clips, tmp_path):
     """End to end: the converted InceptionV1 with torchvision's pools
     (``pool_mode='ceil'``) and the I3D config's input normalisation computes
     what torchvision's GoogLeNet computes up to inception5b, including its
@@ -248,13 +266,15 @@ def test_converted_googlenet_computes_torchvision_features(real_clips,
                                  dtype=torch.float64).view(1, 3, 1, 1)
     imagenet_std = torch.tensor([0.229, 0.224, 0.225],
                                 dtype=torch.float64).view(1, 3, 1, 1)
-    source = randomize(googlenet(weights=None, aux_logits=True,
-                                 transform_input=True, init_weights=False),
-                       seed=1)
+    source = randomize(
+        googlenet(
+            weights=None, aux_logits=True, transform_input=True, init_weights=False),
+        seed=1)
     generator = torch.Generator().manual_seed(0)
-    inputs = [real_frames(real_clips, 224).double(),
-              torch.rand(1, 3, 199, 199, generator=generator,
-                         dtype=torch.float64) * 255]
+    inputs = [
+        real_frames(real_clips, 224).double(),
+        torch.rand(1, 3, 199, 199, generator=generator, dtype=torch.float64) * 255
+    ]
     # BN statistics of the real frames (then random affine parameters): with
     # random statistics the activations fade layer by layer and inception5b
     # barely depends on the input, hiding a shifted pooling window.
@@ -272,16 +292,17 @@ def test_converted_googlenet_computes_torchvision_features(real_clips,
     source.double()
     converted = convert_torchvision_googlenet(
         str(tmp_path / 'googlenet.pth'), str(tmp_path / 'inception_v1.pth'))
-    assert {int(v) for k, v in converted.items()
+    assert {int(v)
+            for k, v in converted.items()
             if k.endswith('num_batches_tracked')} == {1234}
-    cfg = Config.fromfile(str(
-        CONFIG_DIR / 'i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_'
-        'kinetics400-rgb.py'))
-    mean, std = (torch.tensor(cfg.model.data_preprocessor[k],
-                              dtype=torch.float64).view(1, 3, 1, 1)
-                 for k in ('mean', 'std'))
-    net = InceptionV1(norm_cfg=cfg.model.backbone.norm_cfg,
-                      pool_mode=cfg.model.backbone.pool_mode)
+    cfg = Config.fromfile(
+        str(CONFIG_DIR / 'i3d_imagenet-inflated-inception-v1_8xb8-64x1x1-100e_'
+            'kinetics400-rgb.py'))
+    mean, std = (
+        torch.tensor(cfg.model.data_preprocessor[k],
+                     dtype=torch.float64).view(1, 3, 1, 1) for k in ('mean', 'std'))
+    net = InceptionV1(
+        norm_cfg=cfg.model.backbone.norm_cfg, pool_mode=cfg.model.backbone.pool_mode)
     net.load_state_dict(converted, strict=True)
     net = net.double().eval()
     features = {}
@@ -302,25 +323,27 @@ def test_torchvision_googlenet_converts_module_by_module(tmp_path):
     torchvision's GoogLeNet module it came from (locates a failure of the end
     to end test above)."""
     torch.manual_seed(0)
-    source = randomize(googlenet(weights=None, aux_logits=True,
-                                 init_weights=False))
+    source = randomize(googlenet(weights=None, aux_logits=True, init_weights=False))
     # Saved without BatchNorm counters, as PyTorch < 0.4.1 would: a file of
     # that era converts too (counters 0, tests/test_teacher_converters.py).
-    torch.save({k: v for k, v in source.state_dict().items()
-                if not k.endswith('num_batches_tracked')},
-               tmp_path / 'googlenet.pth')
-    convert_torchvision_googlenet(str(tmp_path / 'googlenet.pth'),
-                                  str(tmp_path / 'inception_v1.pth'))
-    net = InceptionV1(norm_cfg=NORM_CFG, init_cfg=dict(
-        type='Pretrained', checkpoint=str(tmp_path / 'inception_v1.pth')))
+    torch.save(
+        {
+            k: v
+            for k, v in source.state_dict().items()
+            if not k.endswith('num_batches_tracked')
+        }, tmp_path / 'googlenet.pth')
+    convert_torchvision_googlenet(
+        str(tmp_path / 'googlenet.pth'), str(tmp_path / 'inception_v1.pth'))
+    net = InceptionV1(
+        norm_cfg=NORM_CFG,
+        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'inception_v1.pth')))
     net.init_weights()
     net = net.double().eval()
-    pairs = [('conv1', 'conv1a', 3), ('conv2', 'conv2b', 64),
-             ('conv3', 'conv2c', 64)]
+    pairs = [('conv1', 'conv1a', 3), ('conv2', 'conv2b', 64), ('conv3', 'conv2c', 64)]
     pairs += [(f'inception{k}', v, getattr(net, v).branch0.conv.in_channels)
               for k, v in MIXED.items()]
     with torch.no_grad():
         for theirs, ours, channels in pairs:
             x = torch.randn(1, channels, 9, 9, dtype=torch.float64)
-            torch.testing.assert_close(getattr(net, ours)(x),
-                                       getattr(source, theirs)(x), msg=ours)
+            torch.testing.assert_close(
+                getattr(net, ours)(x), getattr(source, theirs)(x), msg=ours)

@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from fixtures import REPO_ROOT
-from fixtures.checkpoints import save_random_checkpoint
 import torch.nn.functional as F
 from decord import VideoReader
+from fixtures import REPO_ROOT
+from fixtures.checkpoints import save_random_checkpoint
 from mmaction.apis import inference_recognizer
 from mmengine.dataset import Compose
 
-from kinet_mm.apis import (CheckpointMismatchError, LabelMapError,
-                           action_class_names, class_activation_maps,
-                           default_target_layer, inference_kinet, init_kinet,
-                           prepare_video, read_label_map)
+from kinet_mm.apis import (CheckpointMismatchError, LabelMapError, action_class_names,
+                           class_activation_maps, default_target_layer, inference_kinet,
+                           init_kinet, prepare_video, read_label_map)
 from kinet_mm.apis.gradcam import resolve_layer
 from kinet_mm.compat import VideoReadError
 from kinet_mm.deploy import deploy_config, deploy_state_dict
@@ -34,8 +33,8 @@ TSN_R18 = {'model.backbone.depth': 18, 'model.cls_head.in_channels': 512}
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory) -> Path:
-    path = save_random_checkpoint(
-        CONFIG, tmp_path_factory.mktemp('kinet') / 'kinet_random.pth')
+    path = save_random_checkpoint(CONFIG,
+                                  tmp_path_factory.mktemp('kinet') / 'kinet_random.pth')
     yield path
     path.unlink()  # 130 MB; pytest keeps the last three tmp dirs
 
@@ -95,10 +94,10 @@ def test_auxiliary_outputs_belong_to_their_frame(model, clip):
         frame = result.frames[t].permute(2, 0, 1).float()
         single = ((frame - mean) / std)[None, None]  # (1, 1, 3, H, W)
         alone = model.predict_auxiliary(single)
-        torch.testing.assert_close(result.pred_human[t], alone['human'][0],
-                                   atol=1e-5, rtol=1e-4)
-        torch.testing.assert_close(result.pred_scene[t], alone['scene'][0],
-                                   atol=1e-6, rtol=1e-4)
+        torch.testing.assert_close(
+            result.pred_human[t], alone['human'][0], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(
+            result.pred_scene[t], alone['scene'][0], atol=1e-6, rtol=1e-4)
 
 
 def mirror_symmetric(model):
@@ -130,10 +129,9 @@ def test_mask_flips_with_the_frames(model, clip):
     human = plain.pred_human
     # Not trivially symmetric: the mask follows the (asymmetric) content.
     assert (human - human.flip(-1)).abs().max() > 1e-3
-    torch.testing.assert_close(mirror.pred_human, human.flip(-1), atol=1e-5,
-                               rtol=1e-4)
-    torch.testing.assert_close(mirror.pred_scene, plain.pred_scene, atol=1e-6,
-                               rtol=1e-4)
+    torch.testing.assert_close(mirror.pred_human, human.flip(-1), atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(
+        mirror.pred_scene, plain.pred_scene, atol=1e-6, rtol=1e-4)
 
 
 def reference_gradcam(model, data, target_class: int, layer: str):
@@ -150,8 +148,11 @@ def reference_gradcam(model, data, target_class: int, layer: str):
     for activation, grad in zip(captured['map'].detach(), grads):
         weights = grad.mean(dim=(1, 2))
         maps.append(F.relu((weights[:, None, None] * activation).sum(0)))
-    maps = F.interpolate(torch.stack(maps)[:, None], size=(CROP, CROP),
-                         mode='bilinear', align_corners=False)[:, 0]
+    maps = F.interpolate(
+        torch.stack(maps)[:, None],
+        size=(CROP, CROP),
+        mode='bilinear',
+        align_corners=False)[:, 0]
     return (maps - maps.min()) / (maps.max() - maps.min())
 
 
@@ -164,9 +165,11 @@ def test_gradcam_of_the_action_map(model, clip):
     assert top1.gradcam_class == first
     assert top1.gradcam.shape == (NUM_SEGS, CROP, CROP)
     assert top1.gradcam.max() == 1  # normalised over the video's frames
-    torch.testing.assert_close(top1.gradcam,
-                               reference_gradcam(model, data, first, layer),
-                               atol=1e-4, rtol=1e-3)
+    torch.testing.assert_close(
+        top1.gradcam,
+        reference_gradcam(model, data, first, layer),
+        atol=1e-4,
+        rtol=1e-3)
     other, _ = class_activation_maps(model, data, target_class=second)
     assert (other[0] - top1.gradcam).abs().max() > 1e-2  # class-specific
     with pytest.raises(KeyError, match="backbone has no child 'layer9'"):
@@ -200,11 +203,12 @@ def test_checkpoint_that_does_not_match_the_config(checkpoint, tmp_path):
     assert 'backbone.net.conv1.conv.weight' in message  # missing
     assert 'backbone.conv1.conv.weight' in message  # unexpected
 
-    with pytest.raises(CheckpointMismatchError,
-                       match=r'cls_head\.fc_cls\.weight: checkpoint \(10, 512\) '
-                       r'vs model \(7, 512\)'):
-        init_kinet(CONFIG, str(checkpoint),
-                   cfg_options={'model.cls_head.num_classes': 7})
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'cls_head\.fc_cls\.weight: checkpoint \(10, 512\) '
+            r'vs model \(7, 512\)'):
+        init_kinet(
+            CONFIG, str(checkpoint), cfg_options={'model.cls_head.num_classes': 7})
 
 
 def test_label_maps(model, tmp_path):
@@ -213,12 +217,16 @@ def test_label_maps(model, tmp_path):
     assert read_label_map(str(good), 10)[9] == 'class 9'
     short = tmp_path / 'labels9.txt'
     short.write_text('\n'.join(f'class {i}' for i in range(9)))
-    with pytest.raises(LabelMapError, match=r'labels9\.txt has 9 names .* 10 '
-                       r'action classes \(model\.cls_head\.num_classes\)'):
+    with pytest.raises(
+            LabelMapError,
+            match=r'labels9\.txt has 9 names .* 10 '
+            r'action classes \(model\.cls_head\.num_classes\)'):
         action_class_names(model.cfg, 10, str(short))
     scene = model.knowledge['scene']
-    with pytest.raises(LabelMapError, match=r'scene label map .* 1000 scene '
-                       r'classes \(model\.knowledge\.scene\.head\.num_classes\)'):
+    with pytest.raises(
+            LabelMapError,
+            match=r'scene label map .* 1000 scene '
+            r'classes \(model\.knowledge\.scene\.head\.num_classes\)'):
         scene.class_names(str(good))
     # Defaults: the config's dataset classes; the scene teacher's ImageNet names.
     assert action_class_names(model.cfg, 10)[5] == 'arm wrestling'

@@ -3,11 +3,10 @@
 The tests parametrised by ``family`` run on every backbone family in
 ``fixtures.backbones.FAMILIES``; the rest pin ResNet-specific numbers.
 """
+import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
 import pytest
 import torch
 from fixtures.backbones import FAMILIES, final_map
-
-import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
 
 import kinet_mm  # noqa: F401
 from kinet_mm.models.backbones import (BaseStageAdapter, KINetBackbone,
@@ -24,8 +23,11 @@ def build(**kwargs):
 
 def build_family(family, **kwargs):
     spec = FAMILIES[family]
-    kwargs = dict(dict(backbone=spec['backbone'], branch_from=spec['branch_from'],
-                       cbi_positions=spec['cbi_positions']), **kwargs)
+    kwargs = dict(
+        dict(
+            backbone=spec['backbone'],
+            branch_from=spec['branch_from'],
+            cbi_positions=spec['cbi_positions']), **kwargs)
     torch.manual_seed(0)
     backbone = KINetBackbone(**kwargs)
     backbone.init_weights()
@@ -60,8 +62,7 @@ def test_branches_start_from_the_same_weights_and_outputs(family):
         branch = backbone.aux_branches[name]
         assert branch.stage_names == list(backbone.branch_stages)
         for stage in backbone.branch_stages:
-            for copied, block in zip(getattr(branch, stage),
-                                     backbone._blocks[stage]):
+            for copied, block in zip(getattr(branch, stage), backbone._blocks[stage]):
                 copy, original = copied.state_dict(), block.state_dict()
                 assert copy.keys() == original.keys()
                 assert all(torch.equal(copy[k], original[k]) for k in copy)
@@ -78,15 +79,18 @@ def test_kinet_starts_as_its_tsn_twin(family):
     assert len(backbone.cbis) == len(FAMILIES[family]['cbi_positions'])
     backbone.eval()
     with torch.no_grad():
-        torch.testing.assert_close(backbone(frames)[0],
-                                   final_map(backbone.net(frames)))
+        torch.testing.assert_close(backbone(frames)[0], final_map(backbone.net(frames)))
 
 
 @pytest.mark.parametrize('family', FAMILIES)
 def test_branches_do_not_share_parameters_with_the_trunk_or_each_other(family):
     backbone, _ = build_family(family)
-    action = {id(p) for stage in backbone.branch_stages
-              for block in backbone._blocks[stage] for p in block.parameters()}
+    action = {
+        id(p)
+        for stage in backbone.branch_stages
+        for block in backbone._blocks[stage]
+        for p in block.parameters()
+    }
     seen = set(action)
     for branch in backbone.aux_branches.values():
         params = {id(p) for p in branch.parameters()}
@@ -129,14 +133,20 @@ def test_cbi_placements_are_checked_against_the_family_stages(family):
 def test_pretrained_weights_reach_the_network_and_every_branch(family, tmp_path):
     spec = FAMILIES[family]
     torch.manual_seed(1)
-    reference = KINetBackbone(backbone=spec['backbone'], cbi_positions=(),
-                              branch_from=spec['branch_from']).net
-    state = {k: v + torch.rand_like(v) if v.is_floating_point() else v
-             for k, v in reference.state_dict().items()}
+    reference = KINetBackbone(
+        backbone=spec['backbone'], cbi_positions=(),
+        branch_from=spec['branch_from']).net
+    state = {
+        k: v + torch.rand_like(v) if v.is_floating_point() else v
+        for k, v in reference.state_dict().items()
+    }
     torch.save(state, tmp_path / 'pretrained.pth')
-    backbone, _ = build_family(family, backbone=dict(
-        spec['backbone'],
-        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'pretrained.pth'))))
+    backbone, _ = build_family(
+        family,
+        backbone=dict(
+            spec['backbone'],
+            init_cfg=dict(
+                type='Pretrained', checkpoint=str(tmp_path / 'pretrained.pth'))))
     loaded = backbone.net.state_dict()
     assert all(torch.equal(loaded[k], state[k]) for k in state)
     for branch in backbone.aux_branches.values():
@@ -150,14 +160,15 @@ def test_pretrained_weights_reach_the_network_and_every_branch(family, tmp_path)
 def test_partial_bn_freezes_every_norm_but_the_trunks_first(family):
     backbone, frames = build_family(family, partial_bn=True)
     backbone.train()
-    norms = [m for m in backbone.modules()
-             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    norms = [
+        m for m in backbone.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+    ]
     first = norms[0]
     assert any(first is m for m in backbone.net.modules())
-    before = {id(m): (m.running_mean.clone(), m.weight.detach().clone())
-              for m in norms}
-    optimizer = torch.optim.SGD(
-        [p for p in backbone.parameters() if p.requires_grad], lr=0.1)
+    before = {id(m): (m.running_mean.clone(), m.weight.detach().clone()) for m in norms}
+    optimizer = torch.optim.SGD([p for p in backbone.parameters() if p.requires_grad],
+                                lr=0.1)
     sum(o.mean() for o in backbone(frames)).backward()
     optimizer.step()
     for norm in norms:
@@ -172,8 +183,8 @@ def test_resnet_split_names_the_paper_stages():
     assert backbone.stage_names == ('res2', 'res3', 'res4', 'res5')
     assert backbone.trunk_stages == ('res2', 'res3')
     assert backbone.branch_stages == ('res4', 'res5')
-    assert backbone.block_channels == dict(res2=[64, 64], res3=[128, 128],
-                                           res4=[256, 256], res5=[512, 512])
+    assert backbone.block_channels == dict(
+        res2=[64, 64], res3=[128, 128], res4=[256, 256], res5=[512, 512])
     assert sorted(backbone.state_dict())[0].startswith('aux_branches.human.res4.0.')
     frames = torch.rand(2, 3, 64, 64)
     assert backbone.eval()(frames)[0].shape == (2, 512, 2, 2)
@@ -213,17 +224,23 @@ def test_a_backbone_without_adapter_names_the_fix():
 
 def test_norm_eval_applies_to_auxiliary_branches():
     backbone = KINetBackbone(backbone=dict(RESNET18, norm_eval=True)).train()
-    norms = [m for m in backbone.aux_branches.modules()
-             if isinstance(m, torch.nn.BatchNorm2d)]
+    norms = [
+        m for m in backbone.aux_branches.modules()
+        if isinstance(m, torch.nn.BatchNorm2d)
+    ]
     assert norms and not any(m.training for m in norms)
 
 
 def test_teacher_feature_branch_stands_in_through_the_same_interface():
     """Table 4: a frozen teacher's maps, adapted, resized, read by the CBIs."""
     mean, std = (123.675, 116.28, 103.53), (58.395, 57.12, 57.375)
-    fixed = dict(type='TeacherFeatureBranch',
-                 teacher=dict(type='_TestBrightnessHumanTeacher'),
-                 stage_indices=(0, 1), in_channels=(1, 1), mean=mean, std=std)
+    fixed = dict(
+        type='TeacherFeatureBranch',
+        teacher=dict(type='_TestBrightnessHumanTeacher'),
+        stage_indices=(0, 1),
+        in_channels=(1, 1),
+        mean=mean,
+        std=std)
     backbone = build(fixed_branches=dict(human=fixed)).eval()
     branch = backbone.aux_branches['human']
     assert isinstance(branch, TeacherFeatureBranch)

@@ -1,12 +1,11 @@
 """KINet recognizer: loss terms and weights, teachers, predict-mode behaviour."""
+import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
 import pytest
 import torch
 import torch.nn.functional as F
+from fixtures.knowledge import human_task, knowledge, scene_task
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-
-import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
-from fixtures.knowledge import human_task, knowledge, scene_task
 
 import kinet_mm  # noqa: F401
 
@@ -21,12 +20,17 @@ def model_cfg(**overrides):
         backbone=dict(
             type='KINetBackbone',
             backbone=dict(type='ResNet', depth=18, pretrained=None)),
-        cls_head=dict(type='AKGHead', num_classes=NUM_CLASSES, in_channels=512,
-                      average_clips='prob'),
+        cls_head=dict(
+            type='AKGHead',
+            num_classes=NUM_CLASSES,
+            in_channels=512,
+            average_clips='prob'),
         knowledge=knowledge(512),
-        data_preprocessor=dict(type='ActionDataPreprocessor',
-                               mean=[123.675, 116.28, 103.53],
-                               std=[58.395, 57.12, 57.375], format_shape='NCHW'))
+        data_preprocessor=dict(
+            type='ActionDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            format_shape='NCHW'))
     cfg.update(overrides)
     return cfg
 
@@ -39,10 +43,14 @@ def build(**overrides):
 
 def batch(num_videos=2, seed=0):
     gen = torch.Generator().manual_seed(seed)
-    inputs = [torch.randint(0, 256, (SEGS, 3, SIZE, SIZE), generator=gen,
-                            dtype=torch.uint8) for _ in range(num_videos)]
-    samples = [ActionDataSample().set_gt_label(torch.tensor([i % NUM_CLASSES]))
-               for i in range(num_videos)]
+    inputs = [
+        torch.randint(0, 256, (SEGS, 3, SIZE, SIZE), generator=gen, dtype=torch.uint8)
+        for _ in range(num_videos)
+    ]
+    samples = [
+        ActionDataSample().set_gt_label(torch.tensor([i % NUM_CLASSES]))
+        for i in range(num_videos)
+    ]
     return dict(inputs=inputs, data_samples=samples)
 
 
@@ -70,8 +78,11 @@ def test_loss_terms_are_logged_separately_and_weighted():
 
 
 def test_loss_weights_come_from_config():
-    model = build(knowledge=knowledge(512, human=human_task(512, loss_weight=0.5),
-                                      scene=scene_task(512, loss_weight=0.0)))
+    model = build(
+        knowledge=knowledge(
+            512,
+            human=human_task(512, loss_weight=0.5),
+            scene=scene_task(512, loss_weight=0.0)))
     data = model.data_preprocessor(batch(), training=True)
     base = build()
     base.load_state_dict(model.state_dict())
@@ -91,8 +102,7 @@ def test_teachers_get_no_gradient_and_stay_in_eval_mode():
     losses = model(**data, mode='loss')
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     assert all(p.grad is None and not p.requires_grad
-               for task in model.knowledge.values()
-               for p in task.teacher.parameters())
+               for task in model.knowledge.values() for p in task.teacher.parameters())
     torch.testing.assert_close(teacher.norm.running_mean, stats)
     assert model.backbone.aux_branches['human'].res4[0].conv1.conv.weight.grad \
         is not None
@@ -113,12 +123,13 @@ def test_predict_never_runs_aux_heads_or_teachers():
 
 
 def test_cached_pseudo_labels_are_used_without_teachers():
-    model = build(pseudo_label_source='cache',
-                  knowledge=knowledge(512, scene=scene_task(512, target='soft')))
+    model = build(
+        pseudo_label_source='cache',
+        knowledge=knowledge(512, scene=scene_task(512, target='soft')))
     raw = batch()
     for sample in raw['data_samples']:
-        sample.pseudo_human_mask = torch.ones(SEGS, SIZE // 8, SIZE // 8,
-                                              dtype=torch.uint8)
+        sample.pseudo_human_mask = torch.ones(
+            SEGS, SIZE // 8, SIZE // 8, dtype=torch.uint8)
         sample.pseudo_scene_topk_idx = torch.tensor([[2, 0]] * SEGS)
         sample.pseudo_scene_topk_prob = torch.tensor([[0.6, 0.2]] * SEGS)
     data = model.data_preprocessor(raw, training=True)
@@ -152,22 +163,24 @@ def test_branches_and_nodes_are_derived_from_the_tasks():
     with pytest.raises(ValueError, match='derived from model.knowledge'):
         build(backbone=backbone)
     with pytest.raises(ValueError, match='num_branches=3 but the model has 2'):
-        build(knowledge=knowledge(512, human=None),
-              cls_head=dict(model_cfg()['cls_head'], num_branches=3))
+        build(
+            knowledge=knowledge(512, human=None),
+            cls_head=dict(model_cfg()['cls_head'], num_branches=3))
     with pytest.raises(ValueError, match="no longer takes \\['human_head'\\]"):
         build(human_head=dict(type='FCNHead'))
 
 
 def test_test_protocol_runs_backbone_once_per_frame():
-    model = build(test_cfg=dict(num_segs=5, window_size=SEGS,
-                                max_testing_views=4))
+    model = build(test_cfg=dict(num_segs=5, window_size=SEGS, max_testing_views=4))
     model.eval()
     seen = []
     model.backbone.register_forward_hook(lambda m, args, out: seen.append(len(args[0])))
     views, num_segs = 2, 5
-    raw = dict(inputs=[torch.randint(0, 256, (views * num_segs, 3, 32, 32),
-                                     dtype=torch.uint8)],
-               data_samples=[ActionDataSample()])
+    raw = dict(
+        inputs=[
+            torch.randint(0, 256, (views * num_segs, 3, 32, 32), dtype=torch.uint8)
+        ],
+        data_samples=[ActionDataSample()])
     data = model.data_preprocessor(raw, training=False)
     with torch.no_grad():
         scores = model(**data, mode='predict')[0].pred_score
@@ -191,9 +204,9 @@ def test_an_input_shorter_than_a_test_view_is_one_view():
     model = build(test_cfg=dict(num_segs=25, window_size=SEGS)).eval()
     reference = build(test_cfg=dict(num_segs=SEGS)).eval()
     reference.load_state_dict(model.state_dict())
-    raw = dict(inputs=[torch.randint(0, 256, (SEGS, 3, 32, 32),
-                                     dtype=torch.uint8)],
-               data_samples=[ActionDataSample()])
+    raw = dict(
+        inputs=[torch.randint(0, 256, (SEGS, 3, 32, 32), dtype=torch.uint8)],
+        data_samples=[ActionDataSample()])
     data = model.data_preprocessor(raw, training=False)
     with torch.no_grad():
         scores = model(**data, mode='predict')[0].pred_score
@@ -209,13 +222,18 @@ def test_teacher_weights_stay_out_of_checkpoints(fixed):
     """Wherever a teacher sits: the online labeler, a teacher-feature branch."""
     backbone = model_cfg()['backbone']
     if fixed:
-        backbone = dict(backbone, fixed_branches=dict(scene=dict(
-            type='TeacherFeatureBranch', stage_indices=(0, 1),
-            in_channels=(1, 1), mean=(0, 0, 0), std=(1, 1, 1),
-            teacher=dict(type='_TestBrightnessHumanTeacher'))))
+        backbone = dict(
+            backbone,
+            fixed_branches=dict(
+                scene=dict(
+                    type='TeacherFeatureBranch',
+                    stage_indices=(0, 1),
+                    in_channels=(1, 1),
+                    mean=(0, 0, 0),
+                    std=(1, 1, 1),
+                    teacher=dict(type='_TestBrightnessHumanTeacher'))))
     model = build(backbone=backbone)
-    teacher_keys = [name for name, _ in model.named_parameters()
-                     if '.probe.' in name]
+    teacher_keys = [name for name, _ in model.named_parameters() if '.probe.' in name]
     assert len(teacher_keys) == (4 if fixed else 2)  # weight, bias each
     state = model.state_dict()
     assert state and not [k for k in state if 'teacher' in k]
@@ -255,8 +273,8 @@ def test_rgb_frames_undo_the_preprocessor():
     raw = batch()
     data = model.data_preprocessor(raw, training=False)
     expected = torch.cat([video.float() for video in raw['inputs']])
-    torch.testing.assert_close(model.rgb_frames(data['inputs']), expected,
-                               rtol=0, atol=1e-4)
+    torch.testing.assert_close(
+        model.rgb_frames(data['inputs']), expected, rtol=0, atol=1e-4)
 
 
 def test_neck_is_refused_and_stages_behave_as_in_mmaction():

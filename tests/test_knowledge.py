@@ -1,5 +1,6 @@
 """Knowledge tasks as plug-ins: the teacher-free switch, the student-vs-teacher
 agreement metric, and a third task through the same cache and pipeline."""
+import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
 import numpy as np
 import pytest
 import torch
@@ -10,7 +11,6 @@ from mmaction.registry import METRICS, MODELS
 from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 
-import fixtures.teachers  # noqa: F401  (registers the stand-in teachers)
 from kinet_mm.deploy import deploy_config
 from kinet_mm.models.knowledge import build_knowledge, teacher_free
 from kinet_mm.models.teachers import BaseTeacher
@@ -22,13 +22,16 @@ KINET3D = REPO_ROOT / 'configs/kinet/kinet3d_inception-v1_realclips-cpu.py'
 def build(**overrides):
     cfg = dict(
         type='KINet',
-        backbone=dict(type='KINetBackbone',
-                      backbone=dict(type='ResNet', depth=18, pretrained=None)),
+        backbone=dict(
+            type='KINetBackbone',
+            backbone=dict(type='ResNet', depth=18, pretrained=None)),
         cls_head=dict(type='AKGHead', num_classes=4, in_channels=512),
         knowledge=knowledge(512),
-        data_preprocessor=dict(type='ActionDataPreprocessor',
-                               mean=[123.675, 116.28, 103.53],
-                               std=[58.395, 57.12, 57.375], format_shape='NCHW'))
+        data_preprocessor=dict(
+            type='ActionDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            format_shape='NCHW'))
     cfg.update(overrides)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -37,10 +40,13 @@ def build(**overrides):
 
 def batch(num_videos=2, seed=0):
     gen = torch.Generator().manual_seed(seed)
-    return dict(inputs=[torch.randint(0, 256, (SEGS, 3, SIZE, SIZE),
-                                      generator=gen, dtype=torch.uint8)
-                        for _ in range(num_videos)],
-                data_samples=[ActionDataSample() for _ in range(num_videos)])
+    return dict(
+        inputs=[
+            torch.randint(
+                0, 256, (SEGS, 3, SIZE, SIZE), generator=gen, dtype=torch.uint8)
+            for _ in range(num_videos)
+        ],
+        data_samples=[ActionDataSample() for _ in range(num_videos)])
 
 
 def teachers_of(model):
@@ -69,16 +75,15 @@ def test_agreement_metric_against_an_independent_computation():
             predictions = model(**data, mode='predict')
             feats, _ = model.extract_feat(data['inputs'])
             human_logits = model.knowledge['human'].head([feats[1]])
-            scene_logits = model.knowledge['scene'].head(
-                (feats[2].mean((2, 3)), ))
+            scene_logits = model.knowledge['scene'].head((feats[2].mean((2, 3)), ))
         metric.process(None, [p.to_dict() for p in predictions])
         # The stand-in teachers' rules (tests/fixtures/teachers.py).
         rgb = torch.cat([video.float() for video in raw['inputs']])
         gray = rgb.mean(dim=1)
         mask = (gray > gray.mean(dim=(1, 2), keepdim=True)).float()
         teacher = F.interpolate(mask[:, None], size=(8, 8))[:, 0] == 1
-        student = F.interpolate(human_logits, size=(8, 8), mode='bilinear'
-                                ).argmax(dim=1) == 1
+        student = F.interpolate(
+            human_logits, size=(8, 8), mode='bilinear').argmax(dim=1) == 1
         inter += (student & teacher).sum().item()
         union += (student | teacher).sum().item()
         scene_teacher = rgb.mean(dim=(2, 3)).argmax(dim=1)
@@ -93,9 +98,11 @@ def test_agreement_metric_against_an_independent_computation():
 
 def test_agreement_needs_the_switch_and_names_it():
     model = build()
-    data = model.data_preprocessor(dict(
-        inputs=[torch.zeros(SEGS, 3, SIZE, SIZE, dtype=torch.uint8)],
-        data_samples=[ActionDataSample()]), training=False)
+    data = model.data_preprocessor(
+        dict(
+            inputs=[torch.zeros(SEGS, 3, SIZE, SIZE, dtype=torch.uint8)],
+            data_samples=[ActionDataSample()]),
+        training=False)
     with torch.no_grad():
         prediction = model(**data, mode='predict')[0]
     assert 'knowledge_agreement' not in prediction
@@ -113,8 +120,8 @@ def test_teacher_free_builds_no_teacher_for_kinet_and_kinet3d():
         assert free.pseudo_label_source == source
         model = MODELS.build(free)
         assert teachers_of(model) == []
-        assert all((task.head is not None) == heads
-                   for task in model.knowledge.values())
+        assert all(
+            (task.head is not None) == heads for task in model.knowledge.values())
         # The branches stay whatever the switch: CBI and AKG read them.
         assert model.backbone.branch_names == ('action', 'human', 'scene')
     assert 'pseudo_label_source' not in cfg.model  # a copy was changed
@@ -125,14 +132,13 @@ def test_teacher_free_builds_no_teacher_for_kinet_and_kinet3d():
 def test_kinet3d_deploys_and_predicts_without_teachers():
     cfg = Config.fromfile(str(KINET3D))
     deployed = MODELS.build(deploy_config(cfg).model)
-    assert teachers_of(deployed) == [] and not list(
-        deployed.knowledge.parameters())
+    assert teachers_of(deployed) == [] and not list(deployed.knowledge.parameters())
     full = MODELS.build(teacher_free(cfg.model))
     full.load_state_dict(deployed.state_dict(), strict=False)
     full.eval(), deployed.eval()
-    raw = dict(inputs=[torch.randint(0, 256, (1, 3, 16, 32, 32),
-                                     dtype=torch.uint8)],
-               data_samples=[ActionDataSample()])
+    raw = dict(
+        inputs=[torch.randint(0, 256, (1, 3, 16, 32, 32), dtype=torch.uint8)],
+        data_samples=[ActionDataSample()])
     with torch.no_grad():
         expected = full.test_step(raw)[0].pred_score
         scores = deployed.test_step(raw)[0].pred_score
@@ -145,18 +151,21 @@ def test_kinet3d_deploys_and_predicts_without_teachers():
 
 def test_tasks_without_head_or_teacher_still_decode_and_draw():
     """What the cache and the panels build: tasks from settings alone."""
-    tasks = build_knowledge(dict(knowledge=dict(
-        human=dict(type='HumanParsingKnowledge', cache_short_side=4),
-        skipped=None)), 'none')
+    tasks = build_knowledge(
+        dict(
+            knowledge=dict(
+                human=dict(type='HumanParsingKnowledge', cache_short_side=4),
+                skipped=None)), 'none')
     assert list(tasks) == ['human'] and not tasks['human'].distils
     masks = np.random.default_rng(0).random((2, 4, 6)) > 0.5
-    arrays = tasks['human'].encode(
-        {'pseudo_human_mask': torch.from_numpy(masks)}, (40, 60))
+    arrays = tasks['human'].encode({'pseudo_human_mask': torch.from_numpy(masks)},
+                                   (40, 60))
     assert arrays['pseudo_human_mask'].shape == (2, 3)  # 24 bits per frame
     back = tasks['human'].decode(arrays, 2, (40, 60))['pseudo_human_mask']
     np.testing.assert_array_equal(back, masks)
-    with pytest.raises(ValueError, match=r'pseudo_human_mask is \(2, 3\), '
-                       r'expected \(3, 3\)'):
+    with pytest.raises(
+            ValueError, match=r'pseudo_human_mask is \(2, 3\), '
+            r'expected \(3, 3\)'):
         tasks['human'].decode(arrays, 3, (40, 60))
     with pytest.raises(ValueError, match='pseudo_label_source must be one of'):
         build_knowledge(dict(knowledge={}), 'teachers')

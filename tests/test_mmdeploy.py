@@ -31,8 +31,9 @@ onnx = pytest.importorskip('onnx')
 pytest.importorskip('onnxruntime')
 
 DEPLOY = 'configs/deploy/video-recognition_{}.py'
-ORT, ORT_DYNAMIC, TORCHSCRIPT = (DEPLOY.format(name) for name in (
-    'onnxruntime_static', 'onnxruntime_dynamic-batch', 'torchscript'))
+ORT, ORT_DYNAMIC, TORCHSCRIPT = (
+    DEPLOY.format(name)
+    for name in ('onnxruntime_static', 'onnxruntime_dynamic-batch', 'torchscript'))
 DEMO = 'configs/kinet/kinet_efficientnet-lite2_1x1x3_realclips-cpu_cache.py'
 KINET_R50 = ('configs/kinet/'
              'kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_kinetics400-rgb.py')
@@ -50,7 +51,9 @@ def clips(real_clips):
     return str(real_clips / 'videos' / 'arm_wrestling.mp4'), held_out
 
 
-def small_pipeline(cfg: Config, size: int, num_clips: int = None,
+def small_pipeline(cfg: Config,
+                   size: int,
+                   num_clips: int = None,
                    ten_crop: bool = False) -> Config:
     """``cfg`` with its test frames resized to ``size`` (and ``num_clips``)."""
     cfg = copy.deepcopy(cfg)
@@ -93,8 +96,7 @@ def compared_on_scores(cfg: Config) -> Config:
 def export(model, cfg: Config, deploy: str, example: str, tmp_path) -> str:
     checkpoint = str(tmp_path / 'model.pth')
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
-    return export_model(cfg, deploy, example, str(tmp_path / 'export'),
-                        checkpoint)
+    return export_model(cfg, deploy, example, str(tmp_path / 'export'), checkpoint)
 
 
 def score_diffs(model, deployed, videos) -> list:
@@ -105,8 +107,7 @@ def score_diffs(model, deployed, videos) -> list:
         expected = model.test_step(prepare_video(model, video))[0].pred_score
         got = deployed.test_step(prepare_video(model, video))[0].pred_score
         assert got.argmax() == expected.argmax(), video
-        diffs.append(float((got - expected).abs().max() /
-                           expected.abs().max()))
+        diffs.append(float((got - expected).abs().max() / expected.abs().max()))
     return diffs
 
 
@@ -118,11 +119,11 @@ def onnx_weight_count(path: str, model) -> tuple:
     """
     graph = onnx.load(path).graph
     sizes = {t.name: int(np.prod(t.dims)) for t in graph.initializer}
-    exported = sum(sizes.get(node.input[1], 0) for node in graph.node
-                   if node.op_type in ('Conv', 'Gemm', 'MatMul'))
+    exported = sum(
+        sizes.get(node.input[1], 0) for node in graph.node
+        if node.op_type in ('Conv', 'Gemm', 'MatMul'))
     layers = (torch.nn.modules.conv._ConvNd, torch.nn.Linear)
-    expected = sum(m.weight.numel() for m in model.modules()
-                   if isinstance(m, layers))
+    expected = sum(m.weight.numel() for m in model.modules() if isinstance(m, layers))
     return exported, expected
 
 
@@ -150,8 +151,8 @@ def test_exported_graph_holds_no_teacher_or_auxiliary_head(tiny):
     assert exported == expected
     # The config with heads is larger by exactly the heads: they are not in
     # the graph because the deployed model has none.
-    trained = init_kinet(Config(dict(cfg.to_dict(), model=dict(
-        cfg.model, pseudo_label_source='cache'))))
+    trained = init_kinet(
+        Config(dict(cfg.to_dict(), model=dict(cfg.model, pseudo_label_source='cache'))))
     heads = sum(p.numel() for name, p in trained.named_parameters()
                 if name.startswith('knowledge.'))
     assert heads > 0
@@ -161,15 +162,16 @@ def test_exported_graph_holds_no_teacher_or_auxiliary_head(tiny):
 
 def _batch(model, videos):
     batches = [prepare_video(model, video) for video in videos]
-    return dict(inputs=sum((b['inputs'] for b in batches), []),
-                data_samples=sum((b['data_samples'] for b in batches), []))
+    return dict(
+        inputs=sum((b['inputs'] for b in batches), []),
+        data_samples=sum((b['data_samples'] for b in batches), []))
 
 
 def test_dynamic_batch_scores_each_video(tiny, clips):
     cfg, model, path, deployed = tiny
     batch = _batch(model, clips[1][:3])
-    expected = torch.stack([s.pred_score for s in model.test_step(
-        copy.deepcopy(batch))])
+    expected = torch.stack(
+        [s.pred_score for s in model.test_step(copy.deepcopy(batch))])
     inputs = deployed.data_preprocessor(copy.deepcopy(batch), False)['inputs']
     got = deployed.scores(inputs)
     assert got.shape == expected.shape == (3, cfg.model.cls_head.num_classes)
@@ -180,14 +182,13 @@ def test_dynamic_batch_scores_each_video(tiny, clips):
 @pytest.mark.slow  # a second export (~20 s on 2 busy cores)
 def test_dynamic_batch_averages_the_batch_without_shim(tiny, clips, tmp_path,
                                                        monkeypatch):
-    from mmdeploy.core import FUNCTION_REWRITER
     import mmdeploy.codebase.mmaction.models.recognizers.base as rewriters
+    from mmdeploy.core import FUNCTION_REWRITER
     cfg, model, _, _ = tiny
     for record in FUNCTION_REWRITER._registry._rewrite_records[
             mmdeploy_compat.RECOGNIZER_FORWARD]:
         if record['_object'] is mmdeploy_compat.recognizer_forward:
-            monkeypatch.setitem(record, '_object',
-                                rewriters.base_recognizer__forward)
+            monkeypatch.setitem(record, '_object', rewriters.base_recognizer__forward)
     path = export(model, cfg, ORT_DYNAMIC, clips[0], tmp_path)
     deployed = init_deployed(cfg, path, deploy_cfg=ORT_DYNAMIC)
     batch = _batch(model, clips[1][:2])
@@ -207,11 +208,9 @@ def test_onnx_export_needs_torchscript_exporter_shim(tiny, clips, tmp_path,
         export(model, cfg, ORT, clips[0], tmp_path)
 
 
-def test_inference_model_fails_without_backend_model_shim(tiny, clips,
-                                                          monkeypatch):
+def test_inference_model_fails_without_backend_model_shim(tiny, clips, monkeypatch):
     from mmdeploy.apis import inference_model
-    from mmdeploy.codebase.mmaction.deploy.video_recognition import \
-        VideoRecognition
+    from mmdeploy.codebase.mmaction.deploy.video_recognition import VideoRecognition
     cfg, model, path, _ = tiny
     results = inference_model(cfg, ORT_DYNAMIC, [path], clips[1][0], 'cpu')
     expected = model.test_step(prepare_video(model, clips[1][0]))[0].pred_score
@@ -227,20 +226,17 @@ def test_inference_model_fails_without_backend_model_shim(tiny, clips,
 def test_backend_predictions_carry_pred_score(tiny, clips, monkeypatch):
     """MMAction2 1.x's AccMetric (MMDeploy's tools/test.py) reads
     ``pred_score``; MMDeploy's backend model wrote only ``pred_scores``."""
-    from mmdeploy.codebase.mmaction.deploy.video_recognition_model import \
-        End2EndModel
+    from mmdeploy.codebase.mmaction.deploy.video_recognition_model import End2EndModel
     cfg, model, path, deployed = tiny
     backend_model = deployed.backend_model
 
     def predict():
-        data = backend_model.data_preprocessor(
-            prepare_video(model, clips[1][0]), False)
+        data = backend_model.data_preprocessor(prepare_video(model, clips[1][0]), False)
         return backend_model(data['inputs'], data['data_samples'])[0]
 
     sample = predict()
     torch.testing.assert_close(sample.pred_score, sample.pred_scores.item)
-    monkeypatch.setattr(End2EndModel, 'forward',
-                        End2EndModel.forward.__wrapped__)
+    monkeypatch.setattr(End2EndModel, 'forward', End2EndModel.forward.__wrapped__)
     assert 'pred_score' not in predict()
 
 
@@ -249,11 +245,12 @@ def test_mmdeploy_deploys_the_deployed_model(clips, monkeypatch, tmp_path):
     heads, and its example input of an unseen video reads no pseudo labels
     (the config's cache is pointed at a folder that does not exist)."""
     from mmdeploy.apis.utils import build_task_processor
-    from mmdeploy.codebase.mmaction.deploy.video_recognition import \
-        VideoRecognition
+    from mmdeploy.codebase.mmaction.deploy.video_recognition import VideoRecognition
     cfg = Config.fromfile(DEMO)
-    loads = [t for t in cfg.test_pipeline + cfg.test_dataloader.dataset.pipeline
-             if t['type'] == 'LoadPseudoLabels']
+    loads = [
+        t for t in cfg.test_pipeline + cfg.test_dataloader.dataset.pipeline
+        if t['type'] == 'LoadPseudoLabels'
+    ]
     assert loads
     for transform in loads:
         transform['cache_root'] = str(tmp_path / 'no_cache')
@@ -273,11 +270,14 @@ def test_export_error_names_the_module(clips, tmp_path):
     """The Table 4 ablation's teacher-feature branch runs the demo's scene
     teacher, whose antialiased resize ONNX cannot express."""
     cfg = tiny_kinet()
-    cfg.model.backbone.fixed_branches = dict(scene=dict(
-        type='TeacherFeatureBranch', stage_indices=(0, 0),
-        in_channels=(1280, 1280), mean=cfg.model.data_preprocessor.mean,
-        std=cfg.model.data_preprocessor.std,
-        teacher=dict(type='EfficientNetLiteSceneTeacher')))
+    cfg.model.backbone.fixed_branches = dict(
+        scene=dict(
+            type='TeacherFeatureBranch',
+            stage_indices=(0, 0),
+            in_channels=(1280, 1280),
+            mean=cfg.model.data_preprocessor.mean,
+            std=cfg.model.data_preprocessor.std,
+            teacher=dict(type='EfficientNetLiteSceneTeacher')))
     model = random_model(cfg)
     with pytest.raises(ModelExportError) as error:
         export(model, cfg, ORT, clips[0], tmp_path)
@@ -295,16 +295,22 @@ def test_demo_scores_a_video_with_the_exported_model(tiny, clips, tmp_path):
     config = tmp_path / 'tiny_kinet.py'
     cfg.dump(str(config))
     video = clips[1][0]
-    log = run_command(sys.executable, 'demo/demo.py', config, path, video,
-                      '--backend-model', '--out-dir', tmp_path / 'out',
-                      PYTHONPATH=str(REPO_ROOT))
+    log = run_command(
+        sys.executable,
+        'demo/demo.py',
+        config,
+        path,
+        video,
+        '--backend-model',
+        '--out-dir',
+        tmp_path / 'out',
+        PYTHONPATH=str(REPO_ROOT))
     expected = model.test_step(prepare_video(model, video))[0].pred_score
     lines = log.splitlines()
     first = lines.index(f'{video}: the top-5 labels with corresponding '
                         'scores are:') + 1
     printed = [float(line.rsplit(': ', 1)[1]) for line in lines[first:first + 5]]
-    assert printed == pytest.approx(expected.topk(5).values.tolist(),
-                                    abs=1e-4)
+    assert printed == pytest.approx(expected.topk(5).values.tolist(), abs=1e-4)
 
 
 # -- slow: the project's models at their test shapes -------------------------
@@ -367,24 +373,28 @@ def test_flow_stream_exports_from_its_frames(tmp_path, monkeypatch):
     """TSN flow (10-channel stacks of x/y frames): MMDeploy exports it from a
     frame directory, and ONNX Runtime scores as PyTorch."""
     import cv2
-    from mmdeploy.codebase.mmaction.deploy.video_recognition import \
-        VideoRecognition
+    from mmdeploy.codebase.mmaction.deploy.video_recognition import VideoRecognition
     frame_dir = tmp_path / 'clip'
     frame_dir.mkdir()
     rng = np.random.default_rng(0)
     for i in range(1, 25):
         for axis in 'xy':
-            cv2.imwrite(str(frame_dir / f'{axis}_{i:05d}.jpg'),
-                        rng.integers(0, 256, (48, 64), np.uint8))
+            cv2.imwrite(
+                str(frame_dir / f'{axis}_{i:05d}.jpg'),
+                rng.integers(0, 256, (48, 64), np.uint8))
     cfg = Config.fromfile('configs/tsn/tsn_r50_5x1x3_realclips-cpu-flow.py')
     cfg.model.backbone.init_cfg = None
     cfg = compared_on_scores(deploy_config(small_pipeline(cfg, 32)))
     model = random_model(cfg)
     path = export(model, cfg, ORT, str(frame_dir), tmp_path)
     deployed = init_deployed(cfg, path, deploy_cfg=ORT)
-    video = dict(frame_dir=str(frame_dir), total_frames=24, label=-1,
-                 start_index=1, modality='Flow',
-                 filename_tmpl='{}_{:05d}.jpg')
+    video = dict(
+        frame_dir=str(frame_dir),
+        total_frames=24,
+        label=-1,
+        start_index=1,
+        modality='Flow',
+        filename_tmpl='{}_{:05d}.jpg')
     expected = model.test_step(prepare_video(model, video))[0].pred_score
     got = deployed.test_step(prepare_video(model, video))[0].pred_score
     assert prepare_video(model, video)['inputs'][0].shape == (8, 10, 32, 32)

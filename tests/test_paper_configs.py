@@ -18,17 +18,17 @@ from kinet_mm.models.knowledge import teacher_free
 from kinet_mm.models.teachers import BaseTeacher
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs' / 'kinet'
-PAPER_CONFIGS = sorted(
-    [CONFIG_DIR / 'kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_kinetics400-rgb.py',
-     *(CONFIG_DIR / 'ablations').glob('*.py')])
+PAPER_CONFIGS = sorted([
+    CONFIG_DIR / 'kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_kinetics400-rgb.py',
+    *(CONFIG_DIR / 'ablations').glob('*.py')
+])
 
 
 def offline(node):
     """No downloads, no teacher weights (they are not available offline)."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == 'checkpoint' or (key == 'pretrained' and
-                                       isinstance(value, str)):
+            if key == 'checkpoint' or (key == 'pretrained' and isinstance(value, str)):
                 node[key] = None
             else:
                 offline(value)
@@ -42,8 +42,8 @@ def test_every_table_row_has_a_config():
     assert len(names) == 13  # full KINet + 11 Table 1 rows + Table 4
     for row in ('tsn-baseline', 'multitask-human_', 'multitask-scene_',
                 'multitask-human-scene', 'cbi-1xres4_', 'cbi-2xres4_',
-                'cbi-1xres4-1xres5', 'cbi-2xres4-1xres5', 'akg-dot',
-                'akg-embedded-dot', 'akg-concat', 'fixed-aux-branches'):
+                'cbi-1xres4-1xres5', 'cbi-2xres4-1xres5', 'akg-dot', 'akg-embedded-dot',
+                'akg-concat', 'fixed-aux-branches'):
         assert any(row in name for name in names), row
 
 
@@ -58,15 +58,21 @@ def test_config_builds_and_trains_one_step(path):
     model = MODELS.build(cfg.model)
     model.train()
     inputs = [torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8)]
-    samples = [synthetic_pseudo_labels(
-        ActionDataSample().set_gt_label(torch.tensor([7])), model.knowledge,
-        num_frames=3, size=(64, 64))]
+    samples = [
+        synthetic_pseudo_labels(
+            ActionDataSample().set_gt_label(torch.tensor([7])),
+            model.knowledge,
+            num_frames=3,
+            size=(64, 64))
+    ]
     data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
     losses = model(**data, mode='loss')
     expected = {'loss_cls'}
-    expected |= {f'loss_{name}' for name, task in
-                 (cfg.model.get('knowledge') or {}).items()
-                 if task and task.get('head')}
+    expected |= {
+        f'loss_{name}'
+        for name, task in (cfg.model.get('knowledge') or {}).items()
+        if task and task.get('head')
+    }
     assert expected <= set(losses)
     total = sum(v for k, v in losses.items() if k.startswith('loss'))
     total.backward()

@@ -19,16 +19,13 @@ from fixtures import VIDEOS
 from mmaction.registry import MODELS, TRANSFORMS
 from mmcv.transforms import Compose
 
-from kinet_mm.models.knowledge.keypoints import (decode_heatmaps,
-                                                 keypoint_softmax_loss,
-                                                 flip_permutation,
-                                                 keypoint_mse_loss, pck_counts,
-                                                 render_heatmaps,
-                                                 warp_keypoints)
+from kinet_mm.models.knowledge.keypoints import (decode_heatmaps, flip_permutation,
+                                                 keypoint_mse_loss,
+                                                 keypoint_softmax_loss, pck_counts,
+                                                 render_heatmaps, warp_keypoints)
 from kinet_mm.models.knowledge.pose import BODY13_FLIP_PAIRS, PoseKnowledge
 from kinet_mm.models.teachers import MediaPipePoseTeacher
-from kinet_mm.models.teachers.mediapipe_pose_teacher import \
-    MEDIAPIPE_POSE_LANDMARKS
+from kinet_mm.models.teachers.mediapipe_pose_teacher import MEDIAPIPE_POSE_LANDMARKS
 
 K = 13
 PERM = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11]  # BODY13 pairs, by hand
@@ -37,7 +34,9 @@ PERM = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11]  # BODY13 pairs, by hand
 PERSON_CLIP = 'SchoolRulesHowTheyHelpUs_wave_f_nm_np1_ba_med_0.avi'
 
 
-def random_keypoints(num: int, seed: int = 0, low: float = 0.,
+def random_keypoints(num: int,
+                     seed: int = 0,
+                     low: float = 0.,
                      high: float = 1.) -> np.ndarray:
     rng = np.random.default_rng(seed)
     kpts = rng.uniform(low, high, (num, K, 3)).astype(np.float32)
@@ -85,9 +84,9 @@ def test_decode_refines_towards_higher_neighbour_only_inside():
     heatmaps[0, 1, 4, 1] = 0.5
     heatmaps[0, 2, 1, 1] = 1.0  # equal neighbours: no move
     xy = decode_heatmaps(heatmaps)
-    assert torch.allclose(xy[0], torch.tensor([[3.75 / 6, 2.25 / 5],
-                                               [0.5 / 6, 4.5 / 5],
-                                               [1.5 / 6, 1.5 / 5]]))
+    assert torch.allclose(
+        xy[0],
+        torch.tensor([[3.75 / 6, 2.25 / 5], [0.5 / 6, 4.5 / 5], [1.5 / 6, 1.5 / 5]]))
 
 
 def test_mse_loss_over_visible_keypoints_only():
@@ -126,7 +125,8 @@ def test_softmax_loss_is_cross_entropy_over_cells():
     expected = torch.stack([
         F.cross_entropy(pred[b, k].reshape(1, -1),
                         (target[b, k] / target[b, k].sum()).reshape(1, -1))
-        for b, k in [(0, 3), (1, 7)]]).mean()
+        for b, k in [(0, 3), (1, 7)]
+    ]).mean()
     loss = keypoint_softmax_loss(pred, target, weights)
     assert torch.isclose(loss, expected)
     loss.backward()
@@ -137,11 +137,11 @@ def test_softmax_loss_is_cross_entropy_over_cells():
 
 def test_pck_hand_computed():
     # Sample 0: visible box 0.2 (x) by 0.5 (y) -> threshold 0.2 * 0.5 = 0.1.
-    target = torch.tensor([[[0.4, 0.2, 0.9], [0.6, 0.7, 0.9], [0.5, 0.5, 0.9],
-                            [0.9, 0.9, 0.1]],
-                           # Sample 1: one visible keypoint, no scale: skipped.
-                           [[0.5, 0.5, 0.9], [0.1, 0.1, 0.2], [0., 0., 0.],
-                            [0., 0., 0.]]])
+    target = torch.tensor([
+        [[0.4, 0.2, 0.9], [0.6, 0.7, 0.9], [0.5, 0.5, 0.9], [0.9, 0.9, 0.1]],
+        # Sample 1: one visible keypoint, no scale: skipped.
+        [[0.5, 0.5, 0.9], [0.1, 0.1, 0.2], [0., 0., 0.], [0., 0., 0.]]
+    ])
     pred = torch.tensor([[[0.4, 0.29], [0.6, 0.8], [0.45, 0.45], [0., 0.]],
                          [[0.5, 0.5], [0.1, 0.1], [0., 0.], [0., 0.]]])
     # Distances: 0.09 (< 0.1), 0.1 (not <), 0.0707 (<); the invisible one
@@ -156,8 +156,7 @@ def test_pck_hand_computed():
     pred[0, 2] = torch.tensor([0.49, 0.49])  # sqrt(4^2 + 1) px: correct
     correct, total = pck_counts(pred, target, alpha=0.2, image_size=(100, 400))
     assert (correct.item(), total.item()) == (3, 3)
-    correct, total = pck_counts(pred, target, alpha=0.05,
-                                image_size=(100, 400))  # 4 px
+    correct, total = pck_counts(pred, target, alpha=0.05, image_size=(100, 400))  # 4 px
     assert (correct.item(), total.item()) == (0, 3)
     # Exactly at the threshold (0.5 * box 0.5, binary exact) is not correct.
     target = torch.tensor([[[0., 0., 1.], [0.5, 0.5, 1.]]])
@@ -189,8 +188,12 @@ def coordinate_image(height: int, width: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize('crop', [
-    dict(type='MultiScaleCrop', input_size=224, scales=(1, 0.875, 0.75, 0.66),
-         random_crop=True, max_wh_scale_gap=1),
+    dict(
+        type='MultiScaleCrop',
+        input_size=224,
+        scales=(1, 0.875, 0.75, 0.66),
+        random_crop=True,
+        max_wh_scale_gap=1),
     dict(type='RandomResizedCrop', area_range=(0.08, 1.0)),
     dict(type='CenterCrop', crop_size=200),
 ])
@@ -203,20 +206,27 @@ def test_warp_follows_mmaction_crop_and_flip(crop, direction):
     kpts = random_keypoints(1, seed=7)
     flips = set()
     for seed in range(4):
-        pipeline = Compose([TRANSFORMS.build(cfg) for cfg in [
-            dict(type='Resize', scale=(-1, 256)), crop,
-            dict(type='Resize', scale=(112, 112), keep_ratio=False),
-            dict(type='Flip', flip_ratio=0.5, direction=direction)]])
+        pipeline = Compose([
+            TRANSFORMS.build(cfg) for cfg in [
+                dict(type='Resize', scale=(-1, 256)), crop,
+                dict(type='Resize', scale=(112, 112), keep_ratio=False),
+                dict(type='Flip', flip_ratio=0.5, direction=direction)
+            ]
+        ])
         random.seed(seed)
         np.random.seed(seed)
-        results = pipeline(dict(imgs=[coordinate_image(height, width)],
-                                img_shape=(height, width),
-                                modality='RGB'))
+        results = pipeline(
+            dict(
+                imgs=[coordinate_image(height, width)],
+                img_shape=(height, width),
+                modality='RGB'))
         flips.add(results['flip'])
-        warped = warp_keypoints(kpts, results['crop_quadruple'],
-                                flip=results['flip'],
-                                flip_direction=results['flip_direction'],
-                                flip_pairs=BODY13_FLIP_PAIRS)
+        warped = warp_keypoints(
+            kpts,
+            results['crop_quadruple'],
+            flip=results['flip'],
+            flip_direction=results['flip_direction'],
+            flip_pairs=BODY13_FLIP_PAIRS)
         assert warped.shape == kpts.shape and warped.dtype == np.float32
         source = kpts[0, PERM] if results['flip'] else kpts[0]
         image = results['imgs'][0]
@@ -227,8 +237,7 @@ def test_warp_follows_mmaction_crop_and_flip(crop, direction):
         cols = np.floor(warped[0, visible, 0] * out_w).astype(int)
         rows = np.floor(warped[0, visible, 1] * out_h).astype(int)
         shown = image[np.clip(rows, 0, out_h - 1), np.clip(cols, 0, out_w - 1)]
-        pixel_error = np.abs(shown[:, :2] - source[visible, :2] *
-                             [width, height])
+        pixel_error = np.abs(shown[:, :2] - source[visible, :2] * [width, height])
         assert (pixel_error < 2.0).all(), (seed, pixel_error.max())
         assert np.allclose(warped[0, visible, 2], source[visible, 2])
         # Visible exactly where the source lies in the region the augmented
@@ -239,8 +248,7 @@ def test_warp_follows_mmaction_crop_and_flip(crop, direction):
         high = image[..., :2].reshape(-1, 2).max(0) + step / 2
         position = source[:, :2] * [width, height]
         inside = ((position > low) & (position < high)).all(1)
-        clear = (np.minimum(np.abs(position - low),
-                            np.abs(position - high)) > 1).all(1)
+        clear = (np.minimum(np.abs(position - low), np.abs(position - high)) > 1).all(1)
         assert (visible[clear] == inside[clear]).all(), seed
     if crop['type'] != 'CenterCrop':
         assert not visible.all()  # some keypoints were cropped away
@@ -250,20 +258,16 @@ def test_warp_follows_mmaction_crop_and_flip(crop, direction):
 def test_warp_composes_and_diagonal_is_a_rotation():
     kpts = random_keypoints(2, seed=3)
     quadruple = (0.1, 0.2, 0.5, 0.6)
-    horizontal = warp_keypoints(kpts, quadruple, True, 'horizontal',
-                                BODY13_FLIP_PAIRS)
+    horizontal = warp_keypoints(kpts, quadruple, True, 'horizontal', BODY13_FLIP_PAIRS)
     # Cropping then mirroring twice is the crop alone.
     twice = warp_keypoints(horizontal, (0, 0, 1, 1), True, 'horizontal',
                            BODY13_FLIP_PAIRS)
     assert np.allclose(twice, warp_keypoints(kpts, quadruple))
     # A diagonal flip is both mirrors: the two swaps cancel.
-    both = warp_keypoints(horizontal, (0, 0, 1, 1), True, 'vertical',
-                          BODY13_FLIP_PAIRS)
-    diagonal = warp_keypoints(kpts, quadruple, True, 'diagonal',
-                              BODY13_FLIP_PAIRS)
+    both = warp_keypoints(horizontal, (0, 0, 1, 1), True, 'vertical', BODY13_FLIP_PAIRS)
+    diagonal = warp_keypoints(kpts, quadruple, True, 'diagonal', BODY13_FLIP_PAIRS)
     assert np.allclose(both, diagonal)
-    assert np.allclose(diagonal[..., :2], 1 - warp_keypoints(
-        kpts, quadruple)[..., :2])
+    assert np.allclose(diagonal[..., :2], 1 - warp_keypoints(kpts, quadruple)[..., :2])
     with pytest.raises(ValueError, match='flip_direction'):
         warp_keypoints(kpts, quadruple, True, 'sideways', BODY13_FLIP_PAIRS)
     with pytest.raises(ValueError, match=r'\(T, K, 3\)'):
@@ -297,23 +301,24 @@ def test_teacher_finds_the_body(teacher, person_frame):
     assert ((kpts[0, visible, :2] > 0) & (kpts[0, visible, :2] < 1)).all()
     # An upright man: nose above shoulders above hips above knees above
     # ankles, every level left and right of the body's axis.
-    level = [kpts[0, 0, 1]] + [kpts[0, [i, i + 1], 1].mean()
-                               for i in (1, 7, 9, 11)]
+    level = [kpts[0, 0, 1]] + [kpts[0, [i, i + 1], 1].mean() for i in (1, 7, 9, 11)]
     assert all(a < b for a, b in zip(level, level[1:])), level
     # The shoulders' width about centred on the nose.
     assert abs(kpts[0, 1:3, 0].mean() - kpts[0, 0, 0]) < 0.05
 
 
 @pytest.mark.parametrize('direction', ['horizontal', 'vertical'])
-def test_teacher_on_flipped_frame_swaps_left_right(teacher, person_frame,
-                                                   direction):
+def test_teacher_on_flipped_frame_swaps_left_right(teacher, person_frame, direction):
     """The teacher on a mirrored frame finds the mirrored keypoints with left
     and right swapped, as :func:`warp_keypoints` says; also upside down."""
     kpts = teacher(person_frame)
     flipped = teacher(person_frame.flip(3 if direction == 'horizontal' else 2))
-    expected = torch.from_numpy(warp_keypoints(
-        kpts.numpy(), flip=True, flip_direction=direction,
-        flip_pairs=BODY13_FLIP_PAIRS))
+    expected = torch.from_numpy(
+        warp_keypoints(
+            kpts.numpy(),
+            flip=True,
+            flip_direction=direction,
+            flip_pairs=BODY13_FLIP_PAIRS))
     both = (expected[0, :, 2] >= 0.5) & (flipped[0, :, 2] >= 0.5)
     assert both.sum() >= 9
     error = (flipped[0, both, :2] - expected[0, both, :2]).norm(dim=1)
@@ -332,8 +337,8 @@ def test_teacher_without_person_copies_and_errors(teacher, person_frame):
     assert (kpts[1, :, 2] >= 0.5).sum() >= 11  # per frame, not per batch
     # The native graph is not pickled or copied: copies rebuild it.
     assert copy.deepcopy(teacher)._pose is None
-    assert torch.equal(pickle.loads(pickle.dumps(teacher))(person_frame),
-                       teacher(person_frame))
+    assert torch.equal(
+        pickle.loads(pickle.dumps(teacher))(person_frame), teacher(person_frame))
     with pytest.raises(ValueError, match=r'\(B, 3, H, W\)'):
         teacher(person_frame[0])
     with pytest.raises(FileNotFoundError, match='pose_landmark_heavy.tflite'):
@@ -346,14 +351,14 @@ def test_teacher_zeroes_keypoints_outside_the_frame(teacher, real_clips):
     """A close-up (UCF101 ApplyEyeMakeup): MediaPipe places a shoulder past
     the frame's side with high visibility; the teacher gives it confidence 0,
     as a keypoint cropped away."""
-    reader = decord.VideoReader(str(VIDEOS / 'v_ApplyEyeMakeup.avi'),
-                                num_threads=1)
+    reader = decord.VideoReader(str(VIDEOS / 'v_ApplyEyeMakeup.avi'), num_threads=1)
     image = reader[len(reader) // 2].asnumpy()
     landmarks = teacher._get_pose().process(image).pose_landmarks.landmark
-    raw = torch.tensor([[landmarks[MEDIAPIPE_POSE_LANDMARKS.index(name)].x,
-                         landmarks[MEDIAPIPE_POSE_LANDMARKS.index(name)].y,
-                         landmarks[MEDIAPIPE_POSE_LANDMARKS.index(name)]
-                         .visibility] for name in teacher.keypoint_names])
+    raw = torch.tensor([[
+        landmarks[MEDIAPIPE_POSE_LANDMARKS.index(name)].x,
+        landmarks[MEDIAPIPE_POSE_LANDMARKS.index(name)].y,
+        landmarks[MEDIAPIPE_POSE_LANDMARKS.index(name)].visibility
+    ] for name in teacher.keypoint_names])
     outside = ((raw[:, :2] < 0) | (raw[:, :2] > 1)).any(1)
     assert (outside & (raw[:, 2] >= 0.5)).any(), raw  # the case at stake
     kpts = teacher(torch.from_numpy(image).permute(2, 0, 1)[None].float())[0]
@@ -363,25 +368,35 @@ def test_teacher_zeroes_keypoints_outside_the_frame(teacher, real_clips):
 
 def test_teacher_landmark_names_and_subsets(person_frame, teacher):
     from mediapipe.python.solutions.pose import PoseLandmark
-    assert MEDIAPIPE_POSE_LANDMARKS == tuple(
-        landmark.name.lower() for landmark in PoseLandmark)
+    assert MEDIAPIPE_POSE_LANDMARKS == tuple(landmark.name.lower()
+                                             for landmark in PoseLandmark)
     names = ['right_wrist', 'mouth_left', 'nose', 'left_wrist', 'mouth_right']
     subset = MediaPipePoseTeacher(keypoints=names)
     assert subset.flip_pairs == ((1, 4), (3, 0))
     assert subset.label_space != teacher.label_space
-    assert torch.equal(subset(person_frame)[0, [0, 2, 3]],
-                       teacher(person_frame)[0, [6, 0, 5]])
+    assert torch.equal(
+        subset(person_frame)[0, [0, 2, 3]],
+        teacher(person_frame)[0, [6, 0, 5]])
 
 
 # ---------------------------------------------------------------- task
 
 
 def pose_task(in_channels: int, **kwargs) -> dict:
-    return dict(type='PoseKnowledge', name='pose',
-                head=dict(type='FCNHead', _scope_='mmseg',
-                          in_channels=in_channels, channels=32, num_convs=1,
-                          num_classes=K, concat_input=False, norm_cfg=None),
-                loss=dict(type='KeypointHeatmapLoss'), **kwargs)
+    return dict(
+        type='PoseKnowledge',
+        name='pose',
+        head=dict(
+            type='FCNHead',
+            _scope_='mmseg',
+            in_channels=in_channels,
+            channels=32,
+            num_convs=1,
+            num_classes=K,
+            concat_input=False,
+            norm_cfg=None),
+        loss=dict(type='KeypointHeatmapLoss'),
+        **kwargs)
 
 
 @pytest.mark.parametrize('mode', ['mse', 'softmax'])
@@ -390,10 +405,8 @@ def test_pose_task_targets_loss_agreement_predict(mode):
     cfg = pose_task(16)
     cfg['loss'] = dict(cfg['loss'], mode=mode)
     task = MODELS.build(cfg)
-    assert isinstance(task, PoseKnowledge) and task.keys == (
-        'pseudo_pose_keypoints', )
-    keypoints = torch.from_numpy(random_keypoints(2, seed=5, low=0.1,
-                                                  high=0.9))
+    assert isinstance(task, PoseKnowledge) and task.keys == ('pseudo_pose_keypoints', )
+    keypoints = torch.from_numpy(random_keypoints(2, seed=5, low=0.1, high=0.9))
     keypoints[1, :4, 2] = 0.1  # four invisible keypoints
     input_size = (64, 96)
     targets = task.targets({'pseudo_pose_keypoints': keypoints}, input_size)
@@ -427,23 +440,34 @@ def test_pose_task_targets_loss_agreement_predict(mode):
     assert arrays['pseudo_pose_keypoints'].dtype == np.float16
     decoded = task.decode(arrays, 2, (240, 320))['pseudo_pose_keypoints']
     assert np.allclose(decoded, keypoints.numpy(), atol=1e-3)
-    results = dict(crop_quadruple=np.array([0.1, 0, 0.5, 1], np.float32),
-                   flip=True, flip_direction='horizontal')
+    results = dict(
+        crop_quadruple=np.array([0.1, 0, 0.5, 1], np.float32),
+        flip=True,
+        flip_direction='horizontal')
     warped = task.warp({'pseudo_pose_keypoints': decoded}, results, 8)
-    assert np.array_equal(warped['pseudo_pose_keypoints'], warp_keypoints(
-        decoded, results['crop_quadruple'], True, 'horizontal',
-        BODY13_FLIP_PAIRS))
+    assert np.array_equal(
+        warped['pseudo_pose_keypoints'],
+        warp_keypoints(decoded, results['crop_quadruple'], True, 'horizontal',
+                       BODY13_FLIP_PAIRS))
 
 
 def test_pose_task_with_teacher(person_frame):
-    task = MODELS.build(pose_task(16, teacher=dict(type='MediaPipePoseTeacher'),
-                                  build_teacher=True))
+    task = MODELS.build(
+        pose_task(16, teacher=dict(type='MediaPipePoseTeacher'), build_teacher=True))
     fields = task.teacher_fields(person_frame)
     assert fields['pseudo_pose_keypoints'].shape == (1, K, 3)
     with pytest.raises(ValueError, match='flip_pairs'):
-        MODELS.build(pose_task(16, teacher=dict(type='MediaPipePoseTeacher'),
-                               build_teacher=True, flip_pairs=((1, 2), )))
+        MODELS.build(
+            pose_task(
+                16,
+                teacher=dict(type='MediaPipePoseTeacher'),
+                build_teacher=True,
+                flip_pairs=((1, 2), )))
     with pytest.raises(ValueError, match='num_keypoints'):
-        MODELS.build(pose_task(16, teacher=dict(
-            type='MediaPipePoseTeacher', keypoints=['nose', 'left_wrist']),
-            build_teacher=True, flip_pairs=())).teacher_fields(person_frame)
+        MODELS.build(
+            pose_task(
+                16,
+                teacher=dict(
+                    type='MediaPipePoseTeacher', keypoints=['nose', 'left_wrist']),
+                build_teacher=True,
+                flip_pairs=())).teacher_fields(person_frame)

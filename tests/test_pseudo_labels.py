@@ -23,12 +23,11 @@ from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform, Compose
 from mmengine.config import Config
 
+from kinet_mm.models.knowledge.human_parsing import downsample_masks, mask_size
 from kinet_mm.pseudo_labels import (CorruptEntryError, ExtractionSettings,
                                     FrameOutOfRangeError, LoadPseudoLabels,
                                     PseudoLabelCache, PseudoLabelEntry)
-from kinet_mm.models.knowledge.human_parsing import downsample_masks, mask_size
-from kinet_mm.pseudo_labels.extractor import (extract_to_cache,
-                                              resize_short_side)
+from kinet_mm.pseudo_labels.extractor import extract_to_cache, resize_short_side
 from kinet_mm.utils.dist import init_launcher
 
 VIDEOS = str(VIDEOS)
@@ -62,7 +61,7 @@ class CoordinateFrames(BaseTransform):
 # ----------------------------------------------------------------------------
 
 MASK, SCENE_IDX, SCENE_PROB = ('pseudo_human_mask', 'pseudo_scene_topk_idx',
-                                'pseudo_scene_topk_prob')
+                               'pseudo_scene_topk_prob')
 
 
 def video_info(name):
@@ -73,28 +72,33 @@ def video_info(name):
 
 def build_augment(cache_root, flip_ratio, coordinates=False):
     """The training pipeline of a TSN/KINet config, with the cache loaded."""
-    return Compose([TRANSFORMS.build(cfg) for cfg in [
-        dict(type='DecordInit'),
-        dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=3),
-        dict(type='DecordDecode'),
-        *([dict(type='_TestCoordinateFrames')] if coordinates else []),
-        dict(type='Resize', scale=(-1, 256)),
-        dict(type='MultiScaleCrop', input_size=224,
-             scales=(1, 0.875, 0.75, 0.66), random_crop=True,
-             max_wh_scale_gap=1),
-        dict(type='Resize', scale=(224, 224), keep_ratio=False),
-        dict(type='Flip', flip_ratio=flip_ratio),
-        dict(type='LoadPseudoLabels', cache_root=cache_root, mask_stride=8),
-        dict(type='FormatShape', input_format='NCHW'),
-        dict(type='PackKINetInputs', meta_keys=('img_shape', 'flip')),
-    ]])
+    return Compose([
+        TRANSFORMS.build(cfg) for cfg in [
+            dict(type='DecordInit'),
+            dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=3),
+            dict(type='DecordDecode'),
+            *([dict(type='_TestCoordinateFrames')] if coordinates else []),
+            dict(type='Resize', scale=(-1, 256)),
+            dict(
+                type='MultiScaleCrop',
+                input_size=224,
+                scales=(1, 0.875, 0.75, 0.66),
+                random_crop=True,
+                max_wh_scale_gap=1),
+            dict(type='Resize', scale=(224, 224), keep_ratio=False),
+            dict(type='Flip', flip_ratio=flip_ratio),
+            dict(type='LoadPseudoLabels', cache_root=cache_root, mask_stride=8),
+            dict(type='FormatShape', input_format='NCHW'),
+            dict(type='PackKINetInputs', meta_keys=('img_shape', 'flip')),
+        ]
+    ])
 
 
 def run_augment(pipeline, name, seed):
     random.seed(seed)
     np.random.seed(seed)
-    return pipeline(dict(filename=osp.join(VIDEOS, name), label=0,
-                         start_index=0, modality='RGB'))
+    return pipeline(
+        dict(filename=osp.join(VIDEOS, name), label=0, start_index=0, modality='RGB'))
 
 
 # ----------------------------------------------------------------------------
@@ -107,15 +111,14 @@ def test_roundtrip_bitpacked_and_nearest_frame(tmp_path):
     entry = random_entry(np.random.default_rng(0))
     cache.write('class a/clip%1.mp4', entry)  # '/', ' ' and '%' in the key
     assert list(cache.keys()) == ['class a/clip%1.mp4']
-    assert sorted(os.listdir(tmp_path)) == ['class%20a%2Fclip%251.mp4.npz',
-                                            'meta.json']
+    assert sorted(os.listdir(tmp_path)) == ['class%20a%2Fclip%251.mp4.npz', 'meta.json']
 
     back = PseudoLabelCache(str(tmp_path)).read('class a/clip%1.mp4')
     np.testing.assert_array_equal(back.frame_inds, [0, 2, 4, 6, 8])
     np.testing.assert_array_equal(back.labels[MASK], entry.labels[MASK])  # 91 bits
     np.testing.assert_array_equal(back.labels[SCENE_IDX], entry.labels[SCENE_IDX])
-    np.testing.assert_allclose(back.labels[SCENE_PROB], entry.labels[SCENE_PROB],
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        back.labels[SCENE_PROB], entry.labels[SCENE_PROB], atol=1e-3)
     assert back.num_frames == 9 and back.frame_shape == (70, 130)
 
     # Stored 0,2,4,6,8: ties go to the earlier frame.
@@ -124,13 +127,14 @@ def test_roundtrip_bitpacked_and_nearest_frame(tmp_path):
 
     # Through the transform, without a crop: the mask comes back unchanged at
     # stride 8 of a frame 8x the stored size, scene labels of the nearest frame.
-    results = LoadPseudoLabels(str(tmp_path))(dict(
-        filename='/anywhere/class a/clip%1.mp4', frame_inds=np.array([3, 8]),
-        img_shape=(56, 104)))
+    results = LoadPseudoLabels(str(tmp_path))(
+        dict(
+            filename='/anywhere/class a/clip%1.mp4',
+            frame_inds=np.array([3, 8]),
+            img_shape=(56, 104)))
     np.testing.assert_array_equal(results[MASK], entry.labels[MASK][[1, 4]])
     assert results[MASK].dtype == np.uint8
-    np.testing.assert_array_equal(results[SCENE_IDX],
-                                  entry.labels[SCENE_IDX][[1, 4]])
+    np.testing.assert_array_equal(results[SCENE_IDX], entry.labels[SCENE_IDX][[1, 4]])
     assert results[SCENE_IDX].dtype == np.int64
     assert results[SCENE_PROB].dtype == np.float32
 
@@ -166,8 +170,7 @@ def test_interrupted_write_leaves_no_entry(tmp_path, monkeypatch):
     umask = os.umask(0)
     os.umask(umask)  # readable like any file, not mkstemp's 0600
     assert os.stat(tmp_path / 'v.mp4.npz').st_mode & 0o777 == 0o666 & ~umask
-    np.testing.assert_array_equal(cache.read('v.mp4').labels[MASK],
-                                  entry.labels[MASK])
+    np.testing.assert_array_equal(cache.read('v.mp4').labels[MASK], entry.labels[MASK])
 
 
 # ----------------------------------------------------------------------------
@@ -181,44 +184,60 @@ def test_errors_name_video_frame_and_file(tmp_path):
     cache.write('a/clip.mp4', random_entry(np.random.default_rng(2)))
     load = LoadPseudoLabels(root)
 
-    with pytest.raises(FileNotFoundError,
-                       match=r"'a/missing\.mp4'.*" + re.escape(root)):
+    with pytest.raises(
+            FileNotFoundError, match=r"'a/missing\.mp4'.*" + re.escape(root)):
         cache.read('a/missing.mp4')
     with pytest.raises(FileNotFoundError, match=r'/data/a/missing\.mp4'):
-        load(dict(filename='/data/a/missing.mp4', frame_inds=np.array([0]),
-                  img_shape=(56, 104)))
+        load(
+            dict(
+                filename='/data/a/missing.mp4',
+                frame_inds=np.array([0]),
+                img_shape=(56, 104)))
     with pytest.raises(FileNotFoundError, match='not a pseudo-label cache'):
         PseudoLabelCache(str(tmp_path / 'nowhere'))
 
     # Another teacher / label space / class count.
-    expected = dict(knowledge=dict(scene=dict(teacher=dict(
-        label_space='imagenet1k', num_classes=1000))))
-    with pytest.raises(ValueError, match=r"label_space: the config 'imagenet1k' "
-                       r"vs cache 'places365'.*num_classes: the config 1000 vs "
-                       r'cache 365'):
+    expected = dict(
+        knowledge=dict(
+            scene=dict(teacher=dict(label_space='imagenet1k', num_classes=1000))))
+    with pytest.raises(
+            ValueError,
+            match=r"label_space: the config 'imagenet1k' "
+            r"vs cache 'places365'.*num_classes: the config 1000 vs "
+            r'cache 365'):
         LoadPseudoLabels(root, expected=expected)
-    LoadPseudoLabels(root, expected=dict(knowledge=dict(
-        scene=dict(topk=3),
-        human=dict(teacher=dict(label_space='lip20->human')))))  # matching: fine
+    LoadPseudoLabels(
+        root,
+        expected=dict(
+            knowledge=dict(
+                scene=dict(topk=3),
+                human=dict(teacher=dict(
+                    label_space='lip20->human')))))  # matching: fine
 
     def with_human_teacher(**teacher):
         human = dict(META['knowledge']['human'], teacher=teacher)
         return dict(META, knowledge=dict(META['knowledge'], human=human))
 
-    with pytest.raises(ValueError, match=r"knowledge\.human\.teacher\.type: "
-                       r"this run 'Other' vs cache 'Human'"):
-        PseudoLabelCache.create(root, with_human_teacher(type='Other',
-                                                         label_space='lip'))
-    with pytest.raises(ValueError, match=r"knowledge\.human\.teacher\."
-                       r"label_space: this run '<missing>' vs cache "
-                       r"'lip20->human'"):
+    with pytest.raises(
+            ValueError,
+            match=r"knowledge\.human\.teacher\.type: "
+            r"this run 'Other' vs cache 'Human'"):
+        PseudoLabelCache.create(root,
+                                with_human_teacher(type='Other', label_space='lip'))
+    with pytest.raises(
+            ValueError,
+            match=r"knowledge\.human\.teacher\."
+            r"label_space: this run '<missing>' vs cache "
+            r"'lip20->human'"):
         PseudoLabelCache.create(root, with_human_teacher(type='Human'))
 
     # Frame beyond the video's frames (0..8).
-    with pytest.raises(FrameOutOfRangeError,
-                       match=r"Frame 9 of video 'a/clip\.mp4'"):
-        load(dict(filename='/data/a/clip.mp4', frame_inds=np.array([3, 9]),
-                  img_shape=(56, 104)))
+    with pytest.raises(FrameOutOfRangeError, match=r"Frame 9 of video 'a/clip\.mp4'"):
+        load(
+            dict(
+                filename='/data/a/clip.mp4',
+                frame_inds=np.array([3, 9]),
+                img_shape=(56, 104)))
 
     # Truncated and bit-flipped entries: never a silent zero mask.
     path = cache.entry_path('a/clip.mp4')
@@ -227,10 +246,13 @@ def test_errors_name_video_frame_and_file(tmp_path):
                    data[:300] + bytes([data[300] ^ 0xFF]) + data[301:]):
         with open(path, 'wb') as f:
             f.write(broken)
-        with pytest.raises(CorruptEntryError,
-                           match=re.escape(f"{path} of video 'a/clip.mp4'")):
-            load(dict(filename='/data/a/clip.mp4', frame_inds=np.array([0]),
-                      img_shape=(56, 104)))
+        with pytest.raises(
+                CorruptEntryError, match=re.escape(f"{path} of video 'a/clip.mp4'")):
+            load(
+                dict(
+                    filename='/data/a/clip.mp4',
+                    frame_inds=np.array([0]),
+                    img_shape=(56, 104)))
         assert not cache.is_complete('a/clip.mp4')
 
 
@@ -254,20 +276,28 @@ def test_masks_follow_crop_resize_flip_exactly(tmp_path, real_clips):
     num_frames, frame_shape = video_info(CLIP_A)  # 432x240: not square
     h_m, w_m = mask_size(frame_shape, 64)
     stored = np.random.default_rng(4).random((num_frames, h_m, w_m)) > 0.5
-    meta = dict(META, knowledge=dict(META['knowledge'], human=dict(
-        META['knowledge']['human'], cache_short_side=64)))
+    meta = dict(
+        META,
+        knowledge=dict(
+            META['knowledge'],
+            human=dict(META['knowledge']['human'], cache_short_side=64)))
     cache = PseudoLabelCache.create(str(tmp_path), meta)
-    cache.write(CLIP_A, PseudoLabelEntry(
-        frame_inds=np.arange(num_frames), labels={
-            MASK: stored,
-            SCENE_IDX: np.tile(np.arange(num_frames)[:, None], (1, 3)),
-            SCENE_PROB: np.full((num_frames, 3), 0.25)},
-        num_frames=num_frames, frame_shape=frame_shape))
+    cache.write(
+        CLIP_A,
+        PseudoLabelEntry(
+            frame_inds=np.arange(num_frames),
+            labels={
+                MASK: stored,
+                SCENE_IDX: np.tile(np.arange(num_frames)[:, None], (1, 3)),
+                SCENE_PROB: np.full((num_frames, 3), 0.25)
+            },
+            num_frames=num_frames,
+            frame_shape=frame_shape))
 
     flips = set()
     for seed, flip_ratio in [(0, 0.5), (1, 0.5), (2, 0.5), (3, 0.5), (4, 1.0)]:
-        packed = run_augment(build_augment(str(tmp_path), flip_ratio, True),
-                             CLIP_A, seed)
+        packed = run_augment(
+            build_augment(str(tmp_path), flip_ratio, True), CLIP_A, seed)
         sample = packed['data_samples']
         mask = sample.pseudo_human_mask.numpy()
         assert sample.pseudo_human_mask.dtype == torch.uint8
@@ -280,8 +310,7 @@ def test_masks_follow_crop_resize_flip_exactly(tmp_path, real_clips):
         rows = np.floor(centre[:, 1] / frame_shape[0] * h_m).astype(int)
         cols = np.floor(centre[:, 0] / frame_shape[1] * w_m).astype(int)
         frames = sample.pseudo_scene_topk_idx[:, 0].numpy()[:, None, None]
-        expected = stored[frames, np.clip(rows, 0, h_m - 1),
-                          np.clip(cols, 0, w_m - 1)]
+        expected = stored[frames, np.clip(rows, 0, h_m - 1), np.clip(cols, 0, w_m - 1)]
         assert (mask == expected).mean() >= 0.995, seed
         if sample.flip:  # the check has teeth: an unflipped mask is ~random
             assert (mask[..., ::-1] == expected).mean() < 0.7
@@ -318,8 +347,9 @@ def test_cached_mask_matches_teacher_on_augmented_frames(tmp_path, real_clips):
     outside the band.
     """
     teacher = BrightnessHumanTeacher(**BRIGHTNESS)
-    extract_to_cache(_write_config(tmp_path, [CLIP_MP4]), str(tmp_path / 'cache'),
-                     ExtractionSettings())
+    extract_to_cache(
+        _write_config(tmp_path, [CLIP_MP4]), str(tmp_path / 'cache'),
+        ExtractionSettings())
 
     inter = union = 0
     for seed, flip_ratio in [(0, 0.5), (1, 1.0), (2, 0.5), (3, 0.5), (4, 0.5)]:
@@ -352,15 +382,14 @@ def _write_config(tmp_path, clips, **teacher):
     human = dict(BRIGHTNESS, type='_TestBrightnessHumanTeacher', **teacher)
     knowledge = dict(
         human=human_task(8, teacher=human),
-        scene=scene_task(8, num_classes=8, topk=3,
-                         teacher=dict(type='_TestColorHistSceneTeacher')))
+        scene=scene_task(
+            8, num_classes=8, topk=3, teacher=dict(type='_TestColorHistSceneTeacher')))
     cfg = tmp_path / 'kinet_test_cfg.py'
-    cfg.write_text(
-        "custom_imports = dict(imports=['fixtures.teachers'])\n"
-        f'model = dict(type="KINet", knowledge={knowledge!r})\n'
-        'train_dataloader = dict(dataset=dict(\n'
-        f'    type="VideoDataset", ann_file={str(ann)!r},\n'
-        f'    data_prefix=dict(video={VIDEOS!r}), pipeline=[]))\n')
+    cfg.write_text("custom_imports = dict(imports=['fixtures.teachers'])\n"
+                   f'model = dict(type="KINet", knowledge={knowledge!r})\n'
+                   'train_dataloader = dict(dataset=dict(\n'
+                   f'    type="VideoDataset", ann_file={str(ann)!r},\n'
+                   f'    data_prefix=dict(video={VIDEOS!r}), pipeline=[]))\n')
     return Config.fromfile(str(cfg))
 
 
@@ -370,10 +399,15 @@ def test_extractor_resumes_and_matches_teachers(tmp_path, real_clips):
     settings = ExtractionSettings(stride=2)
     totals = extract_to_cache(cfg, out, settings)
 
-    cache = PseudoLabelCache(out, expected=dict(stride=2, knowledge=dict(
-        human=dict(teacher=dict(label_space='test-brightness', threshold=100.)),
-        scene=dict(topk=3, teacher=dict(label_space='test-color-hist',
-                                        num_classes=8)))))
+    cache = PseudoLabelCache(
+        out,
+        expected=dict(
+            stride=2,
+            knowledge=dict(
+                human=dict(teacher=dict(label_space='test-brightness', threshold=100.)),
+                scene=dict(
+                    topk=3, teacher=dict(label_space='test-color-hist',
+                                         num_classes=8)))))
     assert sorted(cache.keys()) == sorted([CLIP_A, CLIP_B])
 
     # Stored values are the teachers' outputs on the 224-short-side frames.
@@ -390,8 +424,7 @@ def test_extractor_resumes_and_matches_teachers(tmp_path, real_clips):
     batch = batch.permute(0, 3, 1, 2).float()
     np.testing.assert_array_equal(
         entry.labels[MASK][12],
-        downsample_masks(BrightnessHumanTeacher(**BRIGHTNESS)(batch),
-                         (64, 115))[0])
+        downsample_masks(BrightnessHumanTeacher(**BRIGHTNESS)(batch), (64, 115))[0])
     top = ColorHistSceneTeacher()(batch)[0].topk(3)
     np.testing.assert_array_equal(entry.labels[SCENE_IDX][12], top.indices)
     assert 0.05 < entry.labels[MASK].mean() < 0.95  # a real, non-trivial mask
@@ -411,10 +444,9 @@ def test_extractor_resumes_and_matches_teachers(tmp_path, real_clips):
     assert os.stat(path_b).st_mtime_ns == mtime_b
 
     # Another teacher setting must not write into this cache.
-    with pytest.raises(ValueError,
-                       match=r'knowledge\.human\.teacher\.threshold'):
-        extract_to_cache(_write_config(tmp_path, [CLIP_A], threshold=50.), out,
-                         settings)
+    with pytest.raises(ValueError, match=r'knowledge\.human\.teacher\.threshold'):
+        extract_to_cache(
+            _write_config(tmp_path, [CLIP_A], threshold=50.), out, settings)
     meta = json.load(open(osp.join(out, 'meta.json')))
     assert meta['knowledge']['human']['teacher']['threshold'] == 100.
 
@@ -431,9 +463,18 @@ def test_extract_tool_skips_undecodable_video_and_fails(tmp_path, real_clips):
     cfg = _write_config(tmp_path, [CLIP_B]).filename
     out = str(tmp_path / 'cache')
     log = run_command(
-        sys.executable, 'tools/extract_pseudo_labels.py', cfg, '--out', out,
-        '--ann-file', ann, '--stride', '8', '--cfg-options',
-        f'train_dataloader.dataset.data_prefix.video={videos}', ok=False,
+        sys.executable,
+        'tools/extract_pseudo_labels.py',
+        cfg,
+        '--out',
+        out,
+        '--ann-file',
+        ann,
+        '--stride',
+        '8',
+        '--cfg-options',
+        f'train_dataloader.dataset.data_prefix.video={videos}',
+        ok=False,
         PYTHONPATH=osp.dirname(osp.abspath(__file__)))
     assert "skipping video 'broken.mp4'" in log
     assert list(PseudoLabelCache(out).keys()) == [CLIP_B]
@@ -464,10 +505,13 @@ def test_slurm_launcher_maps_slurm_variables(monkeypatch):
 def test_pack_checks_alignment_and_packs_plain_samples(tmp_path):
     cache = PseudoLabelCache.create(str(tmp_path), META)
     cache.write('clip.mp4', random_entry(np.random.default_rng(3)))
-    results = LoadPseudoLabels(str(tmp_path))(dict(
-        filename='/data/clip.mp4', frame_inds=np.array([0, 4]),
-        img_shape=(56, 104), imgs=np.zeros((2, 3, 56, 104), np.float32),
-        label=1))
+    results = LoadPseudoLabels(str(tmp_path))(
+        dict(
+            filename='/data/clip.mp4',
+            frame_inds=np.array([0, 4]),
+            img_shape=(56, 104),
+            imgs=np.zeros((2, 3, 56, 104), np.float32),
+            label=1))
     pack = TRANSFORMS.build(dict(type='PackKINetInputs'))
     sample = pack(dict(results))['data_samples']
     assert sample.pseudo_scene_topk_prob.dtype == torch.float32
@@ -478,8 +522,9 @@ def test_pack_checks_alignment_and_packs_plain_samples(tmp_path):
         pack(dict(results, img_shape=(224, 224)))
 
     # Without pseudo labels (online teachers) it packs like PackActionInputs.
-    plain = pack(dict(imgs=np.zeros((2, 3, 8, 8), np.float32), label=1,
-                      img_shape=(8, 8)))['data_samples']
+    plain = pack(
+        dict(imgs=np.zeros((2, 3, 8, 8), np.float32), label=1,
+             img_shape=(8, 8)))['data_samples']
     assert 'pseudo_human_mask' not in plain and plain.gt_label.item() == 1
 
 
@@ -496,24 +541,35 @@ def test_cached_keypoints_follow_crop_resize_flip(tmp_path, real_clips):
     num_frames, frame_shape = video_info(CLIP_A)
     rng = np.random.default_rng(5)
     keypoints = np.concatenate(
-        [rng.random((num_frames, 13, 2)), np.ones((num_frames, 13, 1))], 2)
-    meta = dict(META, knowledge=dict(META['knowledge'], pose=dict(
-        type='PoseKnowledge', num_keypoints=13,
-        flip_pairs=[list(pair) for pair in BODY13_FLIP_PAIRS],
-        teacher=dict(type='Pose', label_space='body13'))))
+        [rng.random((num_frames, 13, 2)),
+         np.ones((num_frames, 13, 1))], 2)
+    meta = dict(
+        META,
+        knowledge=dict(
+            META['knowledge'],
+            pose=dict(
+                type='PoseKnowledge',
+                num_keypoints=13,
+                flip_pairs=[list(pair) for pair in BODY13_FLIP_PAIRS],
+                teacher=dict(type='Pose', label_space='body13'))))
     cache = PseudoLabelCache.create(str(tmp_path), meta)
-    cache.write(CLIP_A, PseudoLabelEntry(
-        frame_inds=np.arange(num_frames), labels={
-            MASK: np.zeros((num_frames, 7, 13), dtype=bool),
-            SCENE_IDX: np.tile(np.arange(num_frames)[:, None], (1, 3)),
-            SCENE_PROB: np.full((num_frames, 3), 0.25),
-            'pseudo_pose_keypoints': keypoints},
-        num_frames=num_frames, frame_shape=frame_shape))
+    cache.write(
+        CLIP_A,
+        PseudoLabelEntry(
+            frame_inds=np.arange(num_frames),
+            labels={
+                MASK: np.zeros((num_frames, 7, 13), dtype=bool),
+                SCENE_IDX: np.tile(np.arange(num_frames)[:, None], (1, 3)),
+                SCENE_PROB: np.full((num_frames, 3), 0.25),
+                'pseudo_pose_keypoints': keypoints
+            },
+            num_frames=num_frames,
+            frame_shape=frame_shape))
     flip_perm = flip_permutation(13, BODY13_FLIP_PAIRS)
     flips, hidden = set(), 0
     for seed, flip_ratio in [(0, 0.5), (1, 0.5), (2, 0.5), (3, 1.0)]:
-        packed = run_augment(build_augment(str(tmp_path), flip_ratio, True),
-                             CLIP_A, seed)
+        packed = run_augment(
+            build_augment(str(tmp_path), flip_ratio, True), CLIP_A, seed)
         sample = packed['data_samples']
         warped = sample.pseudo_pose_keypoints.numpy()
         assert warped.shape == (3, 13, 3)

@@ -20,10 +20,8 @@ SOURCES = ('paper', 'MMAction2', 'ours')
 #: Every config that stands for a paper result or ablation (the realclips CPU
 #: configs are pipeline checks); each must be in a group of the page.
 PAPER_CONFIGS = ('configs/kinet/*kinetics400*.py', 'configs/kinet/ablations/*.py',
-                 'configs/tsn/*kinetics400*.py',
-                 'configs/kinet/ucf101/*pretrained*.py',
-                 'configs/tsn/ucf101/*pretrained*.py',
-                 'configs/i3d/*kinetics400*.py',
+                 'configs/tsn/*kinetics400*.py', 'configs/kinet/ucf101/*pretrained*.py',
+                 'configs/tsn/ucf101/*pretrained*.py', 'configs/i3d/*kinetics400*.py',
                  'configs/early_recognition/ucf101/*.py')
 
 
@@ -40,9 +38,14 @@ def backticked(cell: str):
 
 
 MARKDOWN = RECIPES.read_text()
-GROUPS = {name: sorted({p for pattern in backticked(configs)
-                        for p in glob.glob(str(REPO / pattern))})
-          for name, configs in table(MARKDOWN, 'Groups')}
+GROUPS = {
+    name:
+    sorted(
+        {p
+         for pattern in backticked(configs)
+         for p in glob.glob(str(REPO / pattern))})
+    for name, configs in table(MARKDOWN, 'Groups')
+}
 VALUES = table(MARKDOWN, 'Values')
 ABSENT = object()
 
@@ -63,8 +66,7 @@ def resolve(cfg, key: str):
             if select.isdigit():
                 node = node[int(select)]
             else:
-                node = next((t for t in node if t.get('type') == select),
-                            ABSENT)
+                node = next((t for t in node if t.get('type') == select), ABSENT)
                 if node is ABSENT:
                     return ABSENT
     return node
@@ -105,8 +107,10 @@ def load(path: str):
     return CONFIG_CACHE[path]
 
 
-@pytest.mark.parametrize('group,key,value,source', VALUES,
-                         ids=[f'{g}:{backticked(k)[0]}' for g, k, _, _ in VALUES])
+@pytest.mark.parametrize(
+    'group,key,value,source',
+    VALUES,
+    ids=[f'{g}:{backticked(k)[0]}' for g, k, _, _ in VALUES])
 def test_config_value_matches_the_page(group, key, value, source):
     key, value = backticked(key)[0], backticked(value)[0]
     expected = ABSENT if value == 'absent' else ast.literal_eval(value)

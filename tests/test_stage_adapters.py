@@ -20,8 +20,8 @@ from mmengine.optim import build_optim_wrapper
 
 import kinet_mm  # noqa: F401
 from kinet_mm.analysis.inputs import synthetic_pseudo_labels
-from kinet_mm.models.knowledge import teacher_free
 from kinet_mm.models.backbones import KINetBackbone, stage_adapter_for
+from kinet_mm.models.knowledge import teacher_free
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
 INCEPTION_V3 = dict(type='mmpretrain.InceptionV3', num_classes=10)
@@ -48,8 +48,7 @@ def test_mmpretrain_resnet_stems_walk_as_the_forward(backbone):
     x = torch.rand(1, 3, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(walk(net, x), net(x)[-1], rtol=0, atol=0)
-    assert list(stage_adapter_for(net).stages(net)) == [
-        'res2', 'res3', 'res4', 'res5']
+    assert list(stage_adapter_for(net).stages(net)) == ['res2', 'res3', 'res4', 'res5']
 
 
 def test_kinet_backbone_on_mmpretrain_resnet(tmp_path):
@@ -57,21 +56,25 @@ def test_kinet_backbone_on_mmpretrain_resnet(tmp_path):
     reach every branch and CBI."""
     cfg = dict(type='mmpretrain.ResNetV1d', depth=18)
     torch.manual_seed(0)
-    state = {k: v * (1 + 0.1 * torch.rand_like(v)) if v.is_floating_point()
-             else v for k, v in MODELS.build(cfg).state_dict().items()}
+    state = {
+        k: v * (1 + 0.1 * torch.rand_like(v)) if v.is_floating_point() else v
+        for k, v in MODELS.build(cfg).state_dict().items()
+    }
     torch.save(state, tmp_path / 'resnet.pth')
     backbone = KINetBackbone(
-        backbone=dict(cfg, init_cfg=dict(type='Pretrained',
-                                         checkpoint=str(tmp_path / 'resnet.pth'))),
-        branch_from='res5', cbi_positions=(('res5', -1), ))
+        backbone=dict(
+            cfg,
+            init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'resnet.pth'))),
+        branch_from='res5',
+        cbi_positions=(('res5', -1), ))
     backbone.init_weights()
     loaded = backbone.net.state_dict()
     assert all(torch.equal(loaded[k], state[k]) for k in state)
     for branch in backbone.aux_branches.values():
         for copied, block in zip(branch.res5, backbone._blocks['res5']):
             copy_state = copied.state_dict()
-            assert all(torch.equal(copy_state[k], v)
-                       for k, v in block.state_dict().items())
+            assert all(
+                torch.equal(copy_state[k], v) for k, v in block.state_dict().items())
     torch.nn.init.normal_(backbone.cbis['res5_1'].fuse.weight, std=0.05)
     outputs = backbone(torch.rand(2, 3, 64, 64))
     sum(o.mean() for o in outputs).backward()
@@ -85,14 +88,16 @@ def inception(tmp_path_factory):
     path = tmp_path_factory.mktemp('inception') / 'inception_v3.pth'
     torch.manual_seed(0)
     backbone = KINetBackbone(
-        backbone=dict(INCEPTION_V3, init_cfg=dict(type='Pretrained',
-                                                  checkpoint=str(path))),
+        backbone=dict(
+            INCEPTION_V3, init_cfg=dict(type='Pretrained', checkpoint=str(path))),
         branch_from='mixed6',
         cbi_positions=(('mixed6', 0), ))
     # The file: the built weights rescaled by U(1, 1.1) (no blow-up through
     # 40 layers), so that loading it shows.
-    state = {k: v * (1 + 0.1 * torch.rand_like(v)) if v.is_floating_point()
-             else v for k, v in backbone.net.state_dict().items()}
+    state = {
+        k: v * (1 + 0.1 * torch.rand_like(v)) if v.is_floating_point() else v
+        for k, v in backbone.net.state_dict().items()
+    }
     torch.save(dict(state_dict=state), path)
     backbone.init_weights()
     return backbone, state
@@ -127,12 +132,10 @@ def test_inception_v3_pretrained_weights_reach_every_branch(inception):
         branch = backbone.aux_branches[name]
         assert branch.stage_names == ['mixed6', 'mixed7']
         for stage in branch.stage_names:
-            for copied, block in zip(getattr(branch, stage),
-                                     backbone._blocks[stage]):
+            for copied, block in zip(getattr(branch, stage), backbone._blocks[stage]):
                 copy_state, original = copied.state_dict(), block.state_dict()
                 assert copy_state.keys() == original.keys()
-                assert all(torch.equal(copy_state[k], original[k])
-                           for k in original)
+                assert all(torch.equal(copy_state[k], original[k]) for k in original)
     # CBIs start as the identity, so all three branches give the same map.
     backbone.eval()
     with torch.no_grad():
@@ -149,8 +152,11 @@ def test_inception_v3_pretrained_weights_reach_every_branch(inception):
 ])
 def test_inception_v3_cbi_positions_are_checked(position, message):
     with pytest.raises(ValueError, match=message):
-        KINetBackbone(backbone=INCEPTION_V3, branch_from='mixed6',
-                      aux_branches=(), cbi_positions=(position, ))
+        KINetBackbone(
+            backbone=INCEPTION_V3,
+            branch_from='mixed6',
+            aux_branches=(),
+            cbi_positions=(position, ))
 
 
 def one_step_and_predict(config, size, **backbone):
@@ -166,26 +172,26 @@ def one_step_and_predict(config, size, **backbone):
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     sample = ActionDataSample().set_gt_label(torch.tensor([7]))
-    sample = synthetic_pseudo_labels(sample, model.knowledge, num_frames=3,
-                                     size=(size, size))
+    sample = synthetic_pseudo_labels(
+        sample, model.knowledge, num_frames=3, size=(size, size))
     frames = [torch.randint(0, 256, (3, 3, size, size), dtype=torch.uint8)]
-    data = model.data_preprocessor(
-        dict(inputs=frames, data_samples=[sample]), True)
+    data = model.data_preprocessor(dict(inputs=frames, data_samples=[sample]), True)
     losses = model(**data, mode='loss')
-    optim_wrapper.backward(
-        sum(v for k, v in losses.items() if k.startswith('loss')))
+    optim_wrapper.backward(sum(v for k, v in losses.items() if k.startswith('loss')))
     # The wrapped net's own classifier (Inception V3's ``fc``) never runs.
-    unreached = [name for name, p in model.named_parameters()
-                 if p.requires_grad and p.grad is None]
+    unreached = [
+        name for name, p in model.named_parameters()
+        if p.requires_grad and p.grad is None
+    ]
     # The last trainable tensor of every part: trunk, action branch, the
     # other branches, CBIs, heads.
     blocks, stages = model.backbone._blocks, model.backbone.stage_names
-    parts = [blocks[stages[0]][0], blocks[stages[-1]][-1],
-             *model.backbone.aux_branches.values(),
-             *model.backbone.cbis.values(), model.cls_head,
-             *[task.head for task in model.knowledge.values()]]
-    watched = [[p for p in part.parameters() if p.requires_grad][-1]
-               for part in parts]
+    parts = [
+        blocks[stages[0]][0], blocks[stages[-1]][-1],
+        *model.backbone.aux_branches.values(), *model.backbone.cbis.values(),
+        model.cls_head, *[task.head for task in model.knowledge.values()]
+    ]
+    watched = [[p for p in part.parameters() if p.requires_grad][-1] for part in parts]
     before = [p.detach().clone() for p in watched]
     optim_wrapper.step()  # the config's SGD with its gradient clipping
     moved = [not torch.equal(p, b) for p, b in zip(watched, before)]
@@ -197,19 +203,19 @@ def one_step_and_predict(config, size, **backbone):
     return model, losses, unreached, moved, scores
 
 
-@pytest.mark.parametrize('config, size, channels, backbone', [
-    # Branches from inception5 only, to keep the test fast (the config's
-    # inception4 split: the per-family tests).
-    ('kinet_imagenet-pretrained-bninception_8xb32-1x1x3-70e_kinetics400-rgb.py',
-     64, 1024, dict(branch_from='inception5',
-                    cbi_positions=(('inception5', -1), ))),
-    # Likewise from mixed7 (the config's mixed6 split: the fixture above).
-    ('kinet_imagenet-pretrained-inception-v3_8xb32-1x1x3-70e_kinetics400-rgb.py',
-     V3_SIZE, 2048, dict(branch_from='mixed7',
-                         cbi_positions=(('mixed7', -1), ))),
-], ids=['bninception', 'inception-v3'])
-def test_kinet_config_trains_one_step_and_predicts(config, size, channels,
-                                                   backbone):
+@pytest.mark.parametrize(
+    'config, size, channels, backbone',
+    [
+        # Branches from inception5 only, to keep the test fast (the config's
+        # inception4 split: the per-family tests).
+        ('kinet_imagenet-pretrained-bninception_8xb32-1x1x3-70e_kinetics400-rgb.py', 64,
+         1024, dict(branch_from='inception5', cbi_positions=(('inception5', -1), ))),
+        # Likewise from mixed7 (the config's mixed6 split: the fixture above).
+        ('kinet_imagenet-pretrained-inception-v3_8xb32-1x1x3-70e_kinetics400-rgb.py',
+         V3_SIZE, 2048, dict(branch_from='mixed7', cbi_positions=(('mixed7', -1), ))),
+    ],
+    ids=['bninception', 'inception-v3'])
+def test_kinet_config_trains_one_step_and_predicts(config, size, channels, backbone):
     model, losses, unreached, moved, scores = one_step_and_predict(
         f'kinet/{config}', size, **backbone)
     expected = {'loss_cls', 'loss_human', 'loss_scene'}
@@ -227,9 +233,9 @@ def test_kinet_config_trains_one_step_and_predicts(config, size, channels,
 
 @functools.lru_cache()
 def kinet_r50_config():
-    return Config.fromfile(str(
-        CONFIGS / 'kinet' /
-        'kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_kinetics400-rgb.py'))
+    return Config.fromfile(
+        str(CONFIGS / 'kinet' /
+            'kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_kinetics400-rgb.py'))
 
 
 @pytest.mark.parametrize('backbone', ['bninception', 'inception-v3'])
@@ -246,16 +252,19 @@ def test_tsn_and_kinet_configs_differ_only_by_kinet(backbone):
     assert tsn.model.cls_head.in_channels == kinet.model.cls_head.in_channels
     # And KINet on this backbone is KINet-R50 but for the backbone's parts
     # (BN-Inception's Caffe weights also want their own input normalisation).
-    for key in kinet.model.keys() - {'backbone', 'cls_head', 'knowledge',
-                                     'data_preprocessor'}:
+    for key in kinet.model.keys() - {
+            'backbone', 'cls_head', 'knowledge', 'data_preprocessor'
+    }:
         assert kinet.model[key] == resnet.model[key], key
     for name, task in kinet.model.knowledge.items():
         r50_task = resnet.model.knowledge[name]
         assert task.head.in_channels == kinet.model.cls_head.in_channels
         assert {k: v for k, v in task.items() if k != 'head'} == \
             {k: v for k, v in r50_task.items() if k != 'head'}
-    ours, r50 = ({k: v for k, v in cfg.model.data_preprocessor.items()
-                  if k not in ('mean', 'std')} for cfg in (kinet, resnet))
+    ours, r50 = ({
+        k: v
+        for k, v in cfg.model.data_preprocessor.items() if k not in ('mean', 'std')
+    } for cfg in (kinet, resnet))
     assert ours == r50
     assert kinet.train_cfg == resnet.train_cfg
     assert kinet.optim_wrapper == resnet.optim_wrapper

@@ -18,13 +18,12 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from fixtures import run_command
-from mmengine.registry import DefaultScope
 from mmaction.registry import MODELS
+from mmengine.registry import DefaultScope
 from torch import nn
 
-from kinet_mm.converters import (ConversionError, KeyAccountant,
-                                 convert_lip_pspnet, convert_places365_caffe,
-                                 convert_places365_pytorch)
+from kinet_mm.converters import (ConversionError, KeyAccountant, convert_lip_pspnet,
+                                 convert_places365_caffe, convert_places365_pytorch)
 from kinet_mm.converters.caffe import read_caffemodel
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,8 +52,13 @@ def real_frames(real_clips: Path, size: int) -> torch.Tensor:
         frame = torch.from_numpy(reader[len(reader) // 2].asnumpy())
         frames.append(frame.permute(2, 0, 1).float())
     frames = torch.stack([
-        F.interpolate(f[None], size=(size, size), mode='bilinear',
-                      align_corners=False, antialias=True)[0] for f in frames])
+        F.interpolate(
+            f[None],
+            size=(size, size),
+            mode='bilinear',
+            align_corners=False,
+            antialias=True)[0] for f in frames
+    ])
     return frames.clamp(0, 255)
 
 
@@ -70,8 +74,8 @@ def randomize_(module: nn.Module, seed: int) -> nn.Module:
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             fan_in = m.weight[0].numel()
-            m.weight.data = torch.randn(m.weight.shape, generator=gen) * (
-                2 / fan_in)**0.5
+            m.weight.data = torch.randn(
+                m.weight.shape, generator=gen) * (2 / fan_in)**0.5
             if m.bias is not None:
                 m.bias.data = torch.randn(m.bias.shape, generator=gen) * 0.1
         elif isinstance(m, nn.BatchNorm2d):
@@ -92,9 +96,8 @@ def published_state_dict(model: nn.Module, era: str) -> 'OrderedDict':
     ``era='legacy'``: as PyTorch before 0.4.1 saved it, without BatchNorm's
     ``num_batches_tracked`` (added in 0.4.1); ``'current'``: with them.
     """
-    return OrderedDict(
-        ('module.' + k, v) for k, v in model.state_dict().items()
-        if era == 'current' or not k.endswith('num_batches_tracked'))
+    return OrderedDict(('module.' + k, v) for k, v in model.state_dict().items()
+                       if era == 'current' or not k.endswith('num_batches_tracked'))
 
 
 def save_legacy(obj, path: Path) -> None:
@@ -105,8 +108,7 @@ def save_legacy(obj, path: Path) -> None:
 def assert_counters(state_dict, era: str) -> None:
     """Converted BatchNorm counters: 0 from a legacy file (PyTorch's own default
     for checkpoints older than the counter), the file's values otherwise."""
-    counters = [v for k, v in state_dict.items()
-                if k.endswith('num_batches_tracked')]
+    counters = [v for k, v in state_dict.items() if k.endswith('num_batches_tracked')]
     assert counters
     assert all(int(v) == (0 if era == 'legacy' else 1234) for v in counters)
 
@@ -115,10 +117,9 @@ def assert_counters(state_dict, era: str) -> None:
 
 
 def test_key_accountant_lists_every_problem():
-    source = OrderedDict(a=torch.zeros(2), b=torch.zeros(3), c=torch.ones(1),
-                         c_copy=torch.zeros(1))
-    expected = OrderedDict(x=torch.zeros(2), y=torch.zeros(4),
-                           z=torch.zeros(1))
+    source = OrderedDict(
+        a=torch.zeros(2), b=torch.zeros(3), c=torch.ones(1), c_copy=torch.zeros(1))
+    expected = OrderedDict(x=torch.zeros(2), y=torch.zeros(4), z=torch.zeros(1))
     acc = KeyAccountant(source, 'src.pth')
     acc.put('x', acc.take('a'))
     acc.put('y', acc.take('b'))  # 3 values where the model has 4
@@ -158,29 +159,38 @@ class SourceDenseNet121(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.start_features = nn.Sequential(OrderedDict(
-            conv0=nn.Conv2d(3, 64, 7, 2, 3, bias=False),
-            norm0=nn.BatchNorm2d(64), relu0=nn.ReLU(),
-            pool0=nn.MaxPool2d(3, 2, 1)))
+        self.start_features = nn.Sequential(
+            OrderedDict(
+                conv0=nn.Conv2d(3, 64, 7, 2, 3, bias=False),
+                norm0=nn.BatchNorm2d(64),
+                relu0=nn.ReLU(),
+                pool0=nn.MaxPool2d(3, 2, 1)))
         self.blocks = nn.ModuleList()
         channels = 64
         for i, depth in enumerate((6, 12, 24, 16)):
             block = nn.Module()
             for j in range(depth):
                 cin = channels + 32 * j
-                block.add_module(f'denselayer{j + 1}', nn.Sequential(OrderedDict(
-                    norm1=nn.BatchNorm2d(cin), relu1=nn.ReLU(),
-                    conv1=nn.Conv2d(cin, 128, 1, bias=False),
-                    norm2=nn.BatchNorm2d(128), relu2=nn.ReLU(),
-                    conv2=nn.Conv2d(128, 32, 3, 1, 1, bias=False))))
+                block.add_module(
+                    f'denselayer{j + 1}',
+                    nn.Sequential(
+                        OrderedDict(
+                            norm1=nn.BatchNorm2d(cin),
+                            relu1=nn.ReLU(),
+                            conv1=nn.Conv2d(cin, 128, 1, bias=False),
+                            norm2=nn.BatchNorm2d(128),
+                            relu2=nn.ReLU(),
+                            conv2=nn.Conv2d(128, 32, 3, 1, 1, bias=False))))
             self.blocks.append(block)
             setattr(self, f'denseblock{i + 1}', block)
             channels += 32 * depth
             if i < 3:
-                trans = nn.Sequential(OrderedDict(
-                    norm=nn.BatchNorm2d(channels), relu=nn.ReLU(),
-                    conv=nn.Conv2d(channels, channels // 2, 1, bias=False),
-                    pool=nn.AvgPool2d(2, 2) if i == 0 else nn.AvgPool2d(1, 1)))
+                trans = nn.Sequential(
+                    OrderedDict(
+                        norm=nn.BatchNorm2d(channels),
+                        relu=nn.ReLU(),
+                        conv=nn.Conv2d(channels, channels // 2, 1, bias=False),
+                        pool=nn.AvgPool2d(2, 2) if i == 0 else nn.AvgPool2d(1, 1)))
                 self.blocks.append(trans)
                 setattr(self, f'transition{i + 1}', trans)
                 channels //= 2
@@ -205,30 +215,34 @@ class SourcePSPNet(nn.Module):
         self.feats = SourceDenseNet121()
         self.psp = nn.Module()
         self.psp.stages = nn.ModuleList(
-            nn.Sequential(nn.AdaptiveAvgPool2d(s), nn.Conv2d(1024, 1024, 1,
-                                                             bias=False))
+            nn.Sequential(
+                nn.AdaptiveAvgPool2d(s), nn.Conv2d(1024, 1024, 1, bias=False))
             for s in (1, 2, 3, 6))
         self.psp.bottleneck = nn.Conv2d(1024 * 5, 1024, 1)
-        for name, cin, cout in (('up_1', 1024, 256), ('up_2', 256, 64),
-                                ('up_3', 64, 64)):
+        for name, cin, cout in (('up_1', 1024, 256), ('up_2', 256, 64), ('up_3', 64,
+                                                                         64)):
             up = nn.Module()
-            up.conv = nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1),
-                                    nn.BatchNorm2d(cout), nn.PReLU())
+            up.conv = nn.Sequential(
+                nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.PReLU())
             setattr(self, name, up)
         self.final = nn.Sequential(nn.Conv2d(64, 20, 1), nn.LogSoftmax(dim=1))
-        self.classifier = nn.Sequential(nn.Linear(512, 256), nn.ReLU(),
-                                        nn.Linear(256, 20))
+        self.classifier = nn.Sequential(
+            nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 20))
 
     def forward(self, x):
         f = self.feats(x)
         h, w = f.shape[2:]
-        priors = [F.interpolate(stage(f), size=(h, w), mode='bilinear',
-                                align_corners=False)
-                  for stage in self.psp.stages]
+        priors = [
+            F.interpolate(stage(f), size=(h, w), mode='bilinear', align_corners=False)
+            for stage in self.psp.stages
+        ]
         p = F.relu(self.psp.bottleneck(torch.cat(priors + [f], 1)))
         for up in (self.up_1, self.up_2, self.up_3):
-            p = F.interpolate(p, size=(2 * p.shape[2], 2 * p.shape[3]),
-                              mode='bilinear', align_corners=False)
+            p = F.interpolate(
+                p,
+                size=(2 * p.shape[2], 2 * p.shape[3]),
+                mode='bilinear',
+                align_corners=False)
             p = up.conv(p)
         return self.final(p)
 
@@ -248,9 +262,8 @@ def lip_source(tmp_path_factory):
 def test_lip_source_layout_has_the_published_facts(lip_source):
     _, state, _ = lip_source
     # Each dense block / transition tensor saved under two names.
-    assert torch.equal(
-        state['module.feats.blocks.2.denselayer3.conv1.weight'],
-        state['module.feats.denseblock2.denselayer3.conv1.weight'])
+    assert torch.equal(state['module.feats.blocks.2.denselayer3.conv1.weight'],
+                       state['module.feats.denseblock2.denselayer3.conv1.weight'])
     assert 'module.feats.norm5.weight' not in state
     assert 'module.up_3.conv.2.weight' in state
 
@@ -258,16 +271,14 @@ def test_lip_source_layout_has_the_published_facts(lip_source):
 def converted_teacher(convert, src, dst, teacher_type, config):
     """Convert ``src`` to ``dst`` for ``config``; the teacher loading it."""
     convert(str(src), str(dst), config=config)
-    return build_teacher(dict(type=teacher_type, config=config,
-                              checkpoint=str(dst)))
+    return build_teacher(dict(type=teacher_type, config=config, checkpoint=str(dst)))
 
 
-def test_lip_converter_reproduces_the_source(lip_source, real_clips,
-                                              tmp_path):
+def test_lip_converter_reproduces_the_source(lip_source, real_clips, tmp_path):
     source, _, path = lip_source
     dst = tmp_path / 'pspnet_densenet121_lip.pth'
-    teacher = converted_teacher(convert_lip_pspnet, path, dst,
-                                'MMSegHumanTeacher', LIP_CONFIG)
+    teacher = converted_teacher(convert_lip_pspnet, path, dst, 'MMSegHumanTeacher',
+                                LIP_CONFIG)
     # Half the source's 256x256 input, to keep the test fast: the network is
     # fully convolutional (adaptive pyramid pooling), any multiple of 8 works.
     frames = real_frames(real_clips, 128)
@@ -282,22 +293,21 @@ def test_lip_converter_reproduces_the_source(lip_source, real_clips,
     assert_counters(torch.load(dst, weights_only=True)['state_dict'], 'legacy')
 
 
-def test_lip_converter_keeps_the_counters_of_a_current_file(lip_source,
-                                                            tmp_path):
+def test_lip_converter_keeps_the_counters_of_a_current_file(lip_source, tmp_path):
     source, legacy, _ = lip_source
     torch.save(published_state_dict(source, 'current'), tmp_path / 'current')
     save_legacy(legacy, tmp_path / 'legacy')
-    current = convert_lip_pspnet(str(tmp_path / 'current'),
-                                 str(tmp_path / 'a.pth'), config=LIP_CONFIG)
-    old = convert_lip_pspnet(str(tmp_path / 'legacy'), str(tmp_path / 'b.pth'),
-                             config=LIP_CONFIG)
+    current = convert_lip_pspnet(
+        str(tmp_path / 'current'), str(tmp_path / 'a.pth'), config=LIP_CONFIG)
+    old = convert_lip_pspnet(
+        str(tmp_path / 'legacy'), str(tmp_path / 'b.pth'), config=LIP_CONFIG)
     assert_counters(current, 'current')
-    assert all(torch.equal(v, old[k]) for k, v in current.items()
-               if not k.endswith('num_batches_tracked'))
+    assert all(
+        torch.equal(v, old[k]) for k, v in current.items()
+        if not k.endswith('num_batches_tracked'))
 
 
-def test_lip_converter_rejects_incomplete_or_foreign_files(lip_source,
-                                                          tmp_path):
+def test_lip_converter_rejects_incomplete_or_foreign_files(lip_source, tmp_path):
     source = lip_source[0]
     broken = published_state_dict(source, 'current')
     broken.pop('module.up_2.conv.1.running_var')
@@ -310,8 +320,8 @@ def test_lip_converter_rejects_incomplete_or_foreign_files(lip_source,
     broken[key] = broken[key] + 1
     torch.save(broken, tmp_path / 'broken')
     with pytest.raises(ConversionError) as err:
-        convert_lip_pspnet(str(tmp_path / 'broken'), str(tmp_path / 'out.pth'),
-                           config=LIP_CONFIG)
+        convert_lip_pspnet(
+            str(tmp_path / 'broken'), str(tmp_path / 'out.pth'), config=LIP_CONFIG)
     message = str(err.value)
     assert 'extra.weight' in message
     assert 'decode_head.up_stages.1.bn.running_var' in message
@@ -323,21 +333,21 @@ def test_lip_converter_rejects_incomplete_or_foreign_files(lip_source,
 # ------------------------------------------------- Places365, PyTorch
 
 
-def save_places365(source: nn.Module, arch: str, path: Path,
+def save_places365(source: nn.Module,
+                   arch: str,
+                   path: Path,
                    era: str = 'legacy') -> None:
     """As published (CSAILVision's README: PyTorch 0.2): train_placesCNN.py's
     checkpoint ``{'epoch', 'arch', 'state_dict', 'best_prec1'}`` of a
     DataParallel model, BatchNorm without ``num_batches_tracked``."""
     state = published_state_dict(source, era)
-    save_legacy(dict(epoch=90, arch=arch, state_dict=state, best_prec1=54.7),
-                path)
+    save_legacy(dict(epoch=90, arch=arch, state_dict=state, best_prec1=54.7), path)
 
 
 @pytest.mark.parametrize('arch,config', [('resnet18', R18_CONFIG),
                                          ('resnet50', R50_CONFIG)])
 def test_places365_pytorch_converter(arch, config, real_clips, tmp_path):
-    source = randomize_(
-        getattr(torchvision.models, arch)(num_classes=365), seed=2)
+    source = randomize_(getattr(torchvision.models, arch)(num_classes=365), seed=2)
     src = tmp_path / f'{arch}_places365.pth.tar'
     save_places365(source, arch, src)
     dst = tmp_path / f'{arch}_places365.pth'
@@ -355,9 +365,8 @@ def test_places365_pytorch_converter(arch, config, real_clips, tmp_path):
     assert_counters(torch.load(dst, weights_only=True)['state_dict'], 'legacy')
     # A file saved by a current PyTorch converts too, counters kept.
     save_places365(source, arch, tmp_path / 'current.pth.tar', 'current')
-    current = convert_places365_pytorch(str(tmp_path / 'current.pth.tar'),
-                                        str(tmp_path / 'current.pth'),
-                                        config=config)
+    current = convert_places365_pytorch(
+        str(tmp_path / 'current.pth.tar'), str(tmp_path / 'current.pth'), config=config)
     assert_counters(current, 'current')
 
 
@@ -368,16 +377,16 @@ def test_converter_tool_runs_anywhere_with_its_default_config(tmp_path):
     installed package."""
     source = torchvision.models.resnet18(num_classes=365)
     save_places365(source, 'resnet18', tmp_path / 'resnet18_places365.pth.tar')
-    run_command(sys.executable,
-                REPO / 'tools/model_converters/places365_pytorch_to_mmpretrain.py',
-                'resnet18_places365.pth.tar', 'out/resnet18_places365.pth',
-                cwd=tmp_path)
-    saved = torch.load(tmp_path / 'out/resnet18_places365.pth',
-                       weights_only=True)
+    run_command(
+        sys.executable,
+        REPO / 'tools/model_converters/places365_pytorch_to_mmpretrain.py',
+        'resnet18_places365.pth.tar',
+        'out/resnet18_places365.pth',
+        cwd=tmp_path)
+    saved = torch.load(tmp_path / 'out/resnet18_places365.pth', weights_only=True)
     assert saved['meta']['config'] == \
         'kinet_mm::teachers/resnet18_places365.py'
-    assert torch.equal(saved['state_dict']['head.fc.weight'],
-                       source.fc.weight)
+    assert torch.equal(saved['state_dict']['head.fc.weight'], source.fc.weight)
 
 
 # ---------------------------------------------------- Places365, Caffe
@@ -440,8 +449,7 @@ class CaffeResNet152:
                     self._conv(f'res{block}_branch1', cin, planes * 4, 1)
                 self._conv(f'res{block}_branch2a', cin, planes, 1)
                 self._conv(f'res{block}_branch2b', planes, planes, 3)
-                self._conv(f'res{block}_branch2c', planes, planes * 4, 1,
-                           gamma=0.2)
+                self._conv(f'res{block}_branch2c', planes, planes * 4, 1, gamma=0.2)
                 cin = planes * 4
         weight = torch.randn(365, cin, generator=self.gen) * (1 / cin)**0.5
         self._add('fc365', 'InnerProduct',
@@ -460,17 +468,17 @@ class CaffeResNet152:
 
     def _conv(self, name, cin, cout, k, gamma=1.0):
         gen = self.gen
-        self._add(name, 'Convolution', [
-            torch.randn(cout, cin, k, k, generator=gen) * (2 / (cin * k * k))**0.5])
+        self._add(
+            name, 'Convolution',
+            [torch.randn(cout, cin, k, k, generator=gen) * (2 / (cin * k * k))**0.5])
         suffix = name[3:] if name.startswith('res') else '_conv1'
         factor = torch.rand(1, generator=gen) * 900 + 100  # running-sum weight
         mean = torch.randn(cout, generator=gen) * 0.1
         var = torch.rand(cout, generator=gen) + 0.5
-        self._add(f'bn{suffix}', 'BatchNorm', [mean * factor, var * factor,
-                                               factor])
-        self._add(f'scale{suffix}', 'Scale', [
-            (torch.rand(cout, generator=gen) * 0.5 + 0.5) * gamma,
-            torch.randn(cout, generator=gen) * 0.1])
+        self._add(f'bn{suffix}', 'BatchNorm', [mean * factor, var * factor, factor])
+        self._add(f'scale{suffix}', 'Scale',
+                  [(torch.rand(cout, generator=gen) * 0.5 + 0.5) * gamma,
+                   torch.randn(cout, generator=gen) * 0.1])
 
     def _conv_bn(self, x, name, stride=1, relu=True):
         weight = self.blobs[name][0]
@@ -490,8 +498,9 @@ class CaffeResNet152:
             for b in range(num):
                 block = self.block_name(s + 2, b, num)
                 stride = 2 if b == 0 and s > 0 else 1  # on branch2a (1x1)
-                shortcut = (self._conv_bn(x, f'res{block}_branch1', stride,
-                                          relu=False) if b == 0 else x)
+                shortcut = (
+                    self._conv_bn(x, f'res{block}_branch1', stride, relu=False)
+                    if b == 0 else x)
                 y = self._conv_bn(x, f'res{block}_branch2a', stride)
                 y = self._conv_bn(y, f'res{block}_branch2b')
                 y = self._conv_bn(y, f'res{block}_branch2c', relu=False)
@@ -502,9 +511,11 @@ class CaffeResNet152:
 
 
 def narrow(width: int) -> dict:
-    return {'model.backbone.stem_channels': width,
-            'model.backbone.base_channels': width,
-            'model.head.in_channels': width * 32}
+    return {
+        'model.backbone.stem_channels': width,
+        'model.backbone.base_channels': width,
+        'model.head.in_channels': width * 32
+    }
 
 
 @pytest.fixture(scope='module')
@@ -522,19 +533,22 @@ def test_caffe_reader_returns_every_blob(caffe_source):
     assert 'res4b35_branch2c' in layers and 'res4b36_branch2a' not in layers
     for name, _, blobs in source.layers[:5]:
         assert [tuple(t.shape) for t in layers[name]] == [b.shape for b in blobs]
-        assert all(torch.equal(t, torch.from_numpy(b))
-                   for t, b in zip(layers[name], blobs))
+        assert all(
+            torch.equal(t, torch.from_numpy(b)) for t, b in zip(layers[name], blobs))
 
 
-def test_places365_caffe_converter_reproduces_the_source(caffe_source,
-                                                         real_clips, tmp_path):
+def test_places365_caffe_converter_reproduces_the_source(caffe_source, real_clips,
+                                                         tmp_path):
     source, path = caffe_source
     dst = tmp_path / 'resnet152_places365.pth'
-    convert_places365_caffe(str(path), str(dst), config=CAFFE_CONFIG,
-                            cfg_options=narrow(8))
-    teacher = build_teacher(dict(
-        type='MMPretrainSceneTeacher', config=CAFFE_CONFIG, checkpoint=str(dst),
-        cfg_options=narrow(8)))
+    convert_places365_caffe(
+        str(path), str(dst), config=CAFFE_CONFIG, cfg_options=narrow(8))
+    teacher = build_teacher(
+        dict(
+            type='MMPretrainSceneTeacher',
+            config=CAFFE_CONFIG,
+            checkpoint=str(dst),
+            cfg_options=narrow(8)))
     frames = real_frames(real_clips, 224)  # the deploy input size
     bgr = frames.flip(1) - torch.tensor(PLACES_MEAN_BGR).view(1, 3, 1, 1)
     expected = source(bgr)
@@ -555,24 +569,32 @@ def test_places365_caffe_converter_checks_mean_file(caffe_source, tmp_path):
 
     dst = tmp_path / 'out.pth'
     with pytest.raises(ConversionError, match=r'103\.939, 116\.779, 123\.680'):
-        convert_places365_caffe(str(path), str(dst), config=CAFFE_CONFIG,
-                                cfg_options=narrow(8),
-                                mean_file=mean_file([103.939, 116.779, 123.68]))
+        convert_places365_caffe(
+            str(path),
+            str(dst),
+            config=CAFFE_CONFIG,
+            cfg_options=narrow(8),
+            mean_file=mean_file([103.939, 116.779, 123.68]))
     assert not dst.exists()
-    convert_places365_caffe(str(path), str(dst), config=CAFFE_CONFIG,
-                            cfg_options=narrow(8),
-                            mean_file=mean_file(PLACES_MEAN_BGR))
+    convert_places365_caffe(
+        str(path),
+        str(dst),
+        config=CAFFE_CONFIG,
+        cfg_options=narrow(8),
+        mean_file=mean_file(PLACES_MEAN_BGR))
     meta = torch.load(dst, weights_only=True)['meta']
     assert meta['mean_bgr'] == pytest.approx(PLACES_MEAN_BGR, abs=1e-3)
 
 
-def test_places365_caffe_converter_rejects_a_resnet101(caffe_source,
-                                                       tmp_path):
+def test_places365_caffe_converter_rejects_a_resnet101(caffe_source, tmp_path):
     _, path = caffe_source
     resnet101 = dict(narrow(8), **{'model.backbone.depth': 101})
     with pytest.raises(ConversionError) as err:
-        convert_places365_caffe(str(path), str(tmp_path / 'x.pth'),
-                                config=CAFFE_CONFIG, cfg_options=resnet101)
+        convert_places365_caffe(
+            str(path),
+            str(tmp_path / 'x.pth'),
+            config=CAFFE_CONFIG,
+            cfg_options=resnet101)
     message = str(err.value)
     assert 'source keys never used' in message
     assert 'res3b7_branch2a/0' in message
@@ -595,22 +617,21 @@ def test_paper_config_trains_one_step_with_converted_teachers(
     human = tmp_path / 'pspnet_densenet121_lip.pth'
     scene = tmp_path / 'resnet152_places365.pth'
     convert_lip_pspnet(str(lip_source[2]), str(human), config=LIP_CONFIG)
-    convert_places365_caffe(str(caffe_source[1]), str(scene),
-                            config=CAFFE_CONFIG, cfg_options=narrow(8))
+    convert_places365_caffe(
+        str(caffe_source[1]), str(scene), config=CAFFE_CONFIG, cfg_options=narrow(8))
     cfg = Config.fromfile(
         'configs/kinet/'
         'kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_kinetics400-rgb.py')
     cfg.model.backbone.backbone.pretrained = None  # no download
     cfg.model.knowledge.human.teacher.checkpoint = str(human)
-    cfg.model.knowledge.scene.teacher.update(checkpoint=str(scene),
-                                             cfg_options=narrow(8))
+    cfg.model.knowledge.scene.teacher.update(
+        checkpoint=str(scene), cfg_options=narrow(8))
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(cfg.model)
     model.train()
     inputs = [torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8)]
     samples = [ActionDataSample().set_gt_label(torch.tensor([7]))]
-    data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples),
-                                   True)
+    data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
     losses = model(**data, mode='loss')
     assert {'loss_cls', 'loss_human', 'loss_scene'} <= set(losses)
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()

@@ -159,8 +159,10 @@ def test_seg_teacher_loads_checkpoint(seg_teacher, tmp_path):
 
 def test_seg_teacher_rejects_wrong_num_classes(seg_teacher, tmp_path):
     # The weights of a 19-class (e.g. Cityscapes-sized) PSPNet: not a LIP parser.
-    state = {k: v[:19] if '.conv_seg.' in k else v
-             for k, v in seg_teacher.segmentor.state_dict().items()}
+    state = {
+        k: v[:19] if '.conv_seg.' in k else v
+        for k, v in seg_teacher.segmentor.state_dict().items()
+    }
     path = tmp_path / 'pspnet_19cls.pth'
     torch.save(state, path)
     with pytest.raises(RuntimeError) as err:
@@ -184,8 +186,11 @@ def test_seg_teacher_missing_files(tmp_path):
 def cls_teacher() -> MMPretrainSceneTeacher:
     torch.manual_seed(0)
     return build_teacher(
-        dict(type='MMPretrainSceneTeacher', config=CLS_CONFIG,
-             input_size=(64, 64), out_indices=(2, 3)))
+        dict(
+            type='MMPretrainSceneTeacher',
+            config=CLS_CONFIG,
+            input_size=(64, 64),
+            out_indices=(2, 3)))
 
 
 def test_cls_teacher_probabilities(cls_teacher):
@@ -230,21 +235,30 @@ def test_cls_teacher_rejects_mismatched_checkpoints(tmp_path):
     def refused(state_dict, name, missing_key):
         torch.save(state_dict, tmp_path / name)
         with pytest.raises(RuntimeError) as err:
-            MMPretrainSceneTeacher(config=CLS_CONFIG, cfg_options=resnet18,
-                                   checkpoint=str(tmp_path / name))
+            MMPretrainSceneTeacher(
+                config=CLS_CONFIG,
+                cfg_options=resnet18,
+                checkpoint=str(tmp_path / name))
         assert name in str(err.value) and missing_key in str(err.value)
 
     # A 1000-way (ImageNet) head where the Places365 one is expected.
-    refused(dict(state, **{'head.fc.weight': torch.zeros(1000, 512),
-                           'head.fc.bias': torch.zeros(1000)}),
-            'imagenet_head.pth', 'head.fc.weight')
+    refused(
+        dict(
+            state, **{
+                'head.fc.weight': torch.zeros(1000, 512),
+                'head.fc.bias': torch.zeros(1000)
+            }), 'imagenet_head.pth', 'head.fc.weight')
     # Torchvision-style keys (no ``backbone.`` prefix): missing and unexpected.
-    refused({k.replace('backbone.', ''): v for k, v in state.items()},
-            'torchvision_keys.pth', 'backbone.conv1.weight')
+    refused({
+        k.replace('backbone.', ''): v
+        for k, v in state.items()
+    }, 'torchvision_keys.pth', 'backbone.conv1.weight')
     # The matching file loads.
     torch.save(state, tmp_path / 'places365.pth')
-    MMPretrainSceneTeacher(config=CLS_CONFIG, cfg_options=resnet18,
-                           checkpoint=str(tmp_path / 'places365.pth'))
+    MMPretrainSceneTeacher(
+        config=CLS_CONFIG,
+        cfg_options=resnet18,
+        checkpoint=str(tmp_path / 'places365.pth'))
 
 
 def test_cls_teacher_missing_checkpoint(tmp_path):
@@ -282,8 +296,8 @@ def test_mediapipe_threshold_and_copies(mediapipe_teacher, real_clips):
     # Nobody in a blank frame.
     assert mediapipe_teacher(torch.full((1, 3, 240, 320), 128.)).sum() == 0
     # The native graph is not copied: a deep copy (e.g. by an EMA hook) rebuilds it.
-    assert torch.equal(copy.deepcopy(mediapipe_teacher)(frames),
-                       mediapipe_teacher(frames))
+    assert torch.equal(
+        copy.deepcopy(mediapipe_teacher)(frames), mediapipe_teacher(frames))
 
 
 @pytest.fixture(scope='module')

@@ -12,8 +12,8 @@ ITERS = 30
 def test_action_loss_falls_with_online_teachers(tmp_path, real_clips):
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = str(tmp_path)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=ITERS,
-                         val_interval=ITERS + 1)
+    cfg.train_cfg = dict(
+        type='IterBasedTrainLoop', max_iters=ITERS, val_interval=ITERS + 1)
     cfg.param_scheduler = None
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=ITERS + 1)

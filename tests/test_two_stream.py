@@ -25,8 +25,10 @@ REPORT_ACCURACY = mmaction_tool_path('analysis_tools/report_accuracy.py')
 
 def dump_scores(path, scores, labels):
     """What ``DumpResults`` writes: one dict per video, tensors on the CPU."""
-    dump([dict(pred_score=torch.from_numpy(s), gt_label=torch.tensor([y]))
-          for s, y in zip(scores, labels)], str(path))
+    dump([
+        dict(pred_score=torch.from_numpy(s), gt_label=torch.tensor([y]))
+        for s, y in zip(scores, labels)
+    ], str(path))
 
 
 def numpy_accuracies(scores, labels):
@@ -45,16 +47,16 @@ def test_report_accuracy_fuses_rgb_and_flow_scores(tmp_path):
     dump_scores(tmp_path / 'flow.pkl', flow, labels)
     # The data make each weighting give a different accuracy, so a fusion
     # that ignores a stream or a coefficient cannot pass.
-    top1 = {w: numpy_accuracies(rgb + w * flow, labels)[0]
-            for w in (0, 1, 1.5)}
+    top1 = {w: numpy_accuracies(rgb + w * flow, labels)[0] for w in (0, 1, 1.5)}
     assert len({*top1.values(), numpy_accuracies(flow, labels)[0]}) == 4
 
     # TSN's 1:1.5 (RGB:flow); each run of the tool costs seconds of imports.
-    log = run_command(sys.executable, REPORT_ACCURACY, '--preds',
-                      tmp_path / 'rgb.pkl', tmp_path / 'flow.pkl',
-                      '--coefficients', 1, 1.5)
-    reported = {name: float(value) for name, value in re.findall(
-        r'(Top 1|Mean Class) Accuracy: ([\d.]+)', log)}
+    log = run_command(sys.executable, REPORT_ACCURACY, '--preds', tmp_path / 'rgb.pkl',
+                      tmp_path / 'flow.pkl', '--coefficients', 1, 1.5)
+    reported = {
+        name: float(value)
+        for name, value in re.findall(r'(Top 1|Mean Class) Accuracy: ([\d.]+)', log)
+    }
     expected_top1, expected_mean = numpy_accuracies(rgb + 1.5 * flow, labels)
     assert reported['Top 1'] == round(expected_top1, 4)
     assert reported['Mean Class'] == round(expected_mean, 4)
@@ -63,14 +65,18 @@ def test_report_accuracy_fuses_rgb_and_flow_scores(tmp_path):
 # ------------------------------------------- two-stream KINet-Inception-V3
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'configs'
-FLOW_V3 = (CONFIGS / 'tsn' / 'tsn_imagenet-pretrained-inception-v3_8xb32-'
-           '5x1x3-110e_kinetics400-flow.py')
-UCF_V3 = [CONFIGS / 'kinet' / 'ucf101' / (
-    'kinet_kinetics400-pretrained-inception-v3_8xb32-1x1x3-80e_ucf101-'
-    f'split{k}-rgb.py') for k in (1, 2, 3)] + [
-    CONFIGS / 'tsn' / 'ucf101' / (
-        'tsn_kinetics400-pretrained-inception-v3_8xb32-5x1x3-80e_ucf101-'
-        f'split{k}-flow.py') for k in (1, 2, 3)]
+FLOW_V3 = (
+    CONFIGS / 'tsn' / 'tsn_imagenet-pretrained-inception-v3_8xb32-'
+    '5x1x3-110e_kinetics400-flow.py')
+UCF_V3 = [
+    CONFIGS / 'kinet' / 'ucf101' /
+    ('kinet_kinetics400-pretrained-inception-v3_8xb32-1x1x3-80e_ucf101-'
+     f'split{k}-rgb.py') for k in (1, 2, 3)
+] + [
+    CONFIGS / 'tsn' / 'ucf101' /
+    ('tsn_kinetics400-pretrained-inception-v3_8xb32-5x1x3-80e_ucf101-'
+     f'split{k}-flow.py') for k in (1, 2, 3)
+]
 
 
 def train_one_step(model, channels: int, label: int):
@@ -79,40 +85,45 @@ def train_one_step(model, channels: int, label: int):
     model.train()
     inputs = [torch.randint(0, 256, (3, channels, 75, 75), dtype=torch.uint8)]
     sample = ActionDataSample().set_gt_label(torch.tensor([label]))
-    samples = [synthetic_pseudo_labels(sample, model.knowledge, num_frames=3,
-                                       size=(75, 75))]
-    data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples),
-                                   True)
+    samples = [
+        synthetic_pseudo_labels(sample, model.knowledge, num_frames=3, size=(75, 75))
+    ]
+    data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
     losses = model(**data, mode='loss')
     total = sum(v for k, v in losses.items() if k.startswith('loss'))
     total.backward()
     assert torch.isfinite(total)
     # Inception V3's ImageNet classifier is in the model but never run.
-    trainable = [p for name, p in model.named_parameters()
-                 if p.requires_grad and not name.startswith('backbone.net.fc.')]
+    trainable = [
+        p for name, p in model.named_parameters()
+        if p.requires_grad and not name.startswith('backbone.net.fc.')
+    ]
     assert trainable and all(p.grad is not None for p in trainable)
     return losses
 
 
 @pytest.mark.slow
-def test_inception_v3_flow_stream_starts_from_cross_modality_imagenet(
-        tmp_path):
+def test_inception_v3_flow_stream_starts_from_cross_modality_imagenet(tmp_path):
     """The TSN-Inception-V3 flow config loads an Inception-V3 checkpoint made
     fit for 10 flow channels by rgb_to_flow (TSN sec. 3.2: conv1 averaged over
     RGB, replicated), then trains a step on (3 segments, 10, H, W) flow."""
     torch.manual_seed(0)
     rgb = MMPretrainInceptionV3(num_classes=1000).state_dict()
     # MMPretrain's ImageNet checkpoint layout: an ImageClassifier state dict.
-    torch.save(dict(state_dict={f'backbone.{k}': v for k, v in rgb.items()}),
-               tmp_path / 'inception-v3_in1k.pth')
-    key = convert_rgb_to_flow(str(tmp_path / 'inception-v3_in1k.pth'),
-                              str(tmp_path / 'flow10.pth'), in_channels=10)
+    torch.save(
+        dict(state_dict={
+            f'backbone.{k}': v
+            for k, v in rgb.items()
+        }), tmp_path / 'inception-v3_in1k.pth')
+    key = convert_rgb_to_flow(
+        str(tmp_path / 'inception-v3_in1k.pth'),
+        str(tmp_path / 'flow10.pth'),
+        in_channels=10)
     assert key == 'backbone.Conv2d_1a_3x3.conv.weight'
     cfg = Config.fromfile(str(FLOW_V3))
     assert cfg.model.backbone.backbone.in_channels == 10
     assert cfg.model.data_preprocessor.mean == [128] * 10
-    cfg.model.backbone.backbone.init_cfg.checkpoint = str(tmp_path /
-                                                          'flow10.pth')
+    cfg.model.backbone.backbone.init_cfg.checkpoint = str(tmp_path / 'flow10.pth')
     model = MODELS.build(cfg.model)
     model.init_weights()
     net = model.backbone.net
@@ -148,6 +159,5 @@ def test_inception_v3_ucf101_configs_train_one_step(path):
     # The paper's teachers are not available offline; the KINet stream reads
     # pseudo labels from its samples instead (docs/pseudo_labels.md).
     model = MODELS.build(teacher_free(cfg.model))
-    losses = train_one_step(model, channels=10 if 'flow' in path.stem else 3,
-                            label=100)
+    losses = train_one_step(model, channels=10 if 'flow' in path.stem else 3, label=100)
     assert ('loss_human' in losses) == ('rgb' in path.stem)

@@ -24,16 +24,19 @@ def test_load_from_400_class_checkpoint_reinitialises_only_the_classifier(
     action classifier comes from the Kinetics-style checkpoint, the classifier
     keeps AKGHead's fresh init, and the run's log names what was skipped."""
     checkpoint = save_random_checkpoint(
-        str(PROXY), tmp_path / 'kinetics400.pth',
-        **{'model.cls_head.num_classes': 400})
+        str(PROXY), tmp_path / 'kinetics400.pth', **{'model.cls_head.num_classes': 400})
     saved = torch.load(checkpoint, weights_only=True)['state_dict']
     cfg = Config.fromfile(PROXY)
     cfg.model = without_teachers(cfg.model)
     cfg.merge_from_dict({
-        'train_dataloader.dataset.ann_file': str(real_clips / 'train.txt'),
-        'train_dataloader.dataset.data_prefix.video': str(real_clips / 'videos'),
-        'train_dataloader.num_workers': 0,
-        'train_cfg.max_epochs': 0,  # Runner.train(): init, load_from, no step
+        'train_dataloader.dataset.ann_file':
+        str(real_clips / 'train.txt'),
+        'train_dataloader.dataset.data_prefix.video':
+        str(real_clips / 'videos'),
+        'train_dataloader.num_workers':
+        0,
+        'train_cfg.max_epochs':
+        0,  # Runner.train(): init, load_from, no step
     })
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.work_dir, cfg.load_from = str(tmp_path / 'run'), str(checkpoint)
@@ -58,16 +61,25 @@ def test_load_from_400_class_checkpoint_reinitialises_only_the_classifier(
 
 def test_filter_refuses_other_mismatches_and_reports_missing_keys():
     hook = CheckpointFilterHook(reinit=[r'^cls_head\.fc_cls\.'])
-    expected = dict(conv=torch.zeros(8, 3), extra=torch.zeros(2),
-                    **{'cls_head.fc_cls.weight': torch.zeros(101, 8)})
+    expected = dict(
+        conv=torch.zeros(8, 3),
+        extra=torch.zeros(2),
+        **{'cls_head.fc_cls.weight': torch.zeros(101, 8)})
     # A wrapper's 'module.' prefix is what the runner strips after the hook.
-    wrong = {'module.conv': torch.zeros(4, 3),
-             'cls_head.fc_cls.weight': torch.zeros(400, 8)}
-    with pytest.raises(ValueError, match=r'(?s)conv: checkpoint \(4, 3\) -> model '
-                       r'\(8, 3\).*CheckpointFilterHook\(reinit=...\)'):
+    wrong = {
+        'module.conv': torch.zeros(4, 3),
+        'cls_head.fc_cls.weight': torch.zeros(400, 8)
+    }
+    with pytest.raises(
+            ValueError,
+            match=r'(?s)conv: checkpoint \(4, 3\) -> model '
+            r'\(8, 3\).*CheckpointFilterHook\(reinit=...\)'):
         hook.filter_state_dict(wrong, expected)
-    fits = {'module.conv': torch.ones(8, 3), 'unknown': torch.ones(1),
-            'cls_head.fc_cls.weight': torch.zeros(400, 8)}
+    fits = {
+        'module.conv': torch.ones(8, 3),
+        'unknown': torch.ones(1),
+        'cls_head.fc_cls.weight': torch.zeros(400, 8)
+    }
     report = hook.filter_state_dict(fits, expected)
     assert set(fits) == {'module.conv', 'unknown'}  # the classifier dropped
     assert report == [
@@ -95,8 +107,7 @@ def test_rgb_split_configs_are_the_transfer_recipe_on_each_split():
     for split, path in enumerate(KINET_SPLITS, 1):
         cfg = Config.fromfile(path)
         assert cfg.split == split
-        for loader, subset in (('train', 'train'), ('val', 'val'),
-                               ('test', 'val')):
+        for loader, subset in (('train', 'train'), ('val', 'val'), ('test', 'val')):
             dataset = cfg[f'{loader}_dataloader'].dataset
             assert dataset.ann_file == (
                 f'data/ucf101/ucf101_{subset}_split_{split}_videos.txt')
@@ -105,7 +116,8 @@ def test_rgb_split_configs_are_the_transfer_recipe_on_each_split():
         assert cfg.model.backbone.partial_bn is True
         assert cfg.model.backbone.backbone.pretrained is None
         assert cfg.custom_hooks == [
-            dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'])]
+            dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'])
+        ]
         assert 'kinetics400-rgb/epoch_70.pth' in cfg.load_from
         assert cfg.train_cfg.max_epochs == 80
         # Kept from Kinetics: AKG, auxiliary heads, the test protocol.
@@ -116,32 +128,36 @@ def test_rgb_split_configs_are_the_transfer_recipe_on_each_split():
 
 
 def test_revise_keys_renames_checkpoint_keys_before_the_comparison():
-    hook = CheckpointFilterHook(
-        revise_keys=[(r'^backbone\.resnet\.', 'backbone.net.'),
-                     (r'^(backbone\.aux_branches\.\w+\.)layer3', r'\1res4')])
-    old = {'backbone.resnet.conv1.weight': torch.ones(1),
-           'backbone.aux_branches.human.layer3.0.w': torch.ones(2),
-           'cls_head.fc_cls.bias': torch.ones(3)}
+    hook = CheckpointFilterHook(revise_keys=[(
+        r'^backbone\.resnet\.',
+        'backbone.net.'), (r'^(backbone\.aux_branches\.\w+\.)layer3', r'\1res4')])
+    old = {
+        'backbone.resnet.conv1.weight': torch.ones(1),
+        'backbone.aux_branches.human.layer3.0.w': torch.ones(2),
+        'cls_head.fc_cls.bias': torch.ones(3)
+    }
     assert hook.revise(old) == 2
-    assert list(old) == ['backbone.net.conv1.weight',
-                         'backbone.aux_branches.human.res4.0.w',
-                         'cls_head.fc_cls.bias']
+    assert list(old) == [
+        'backbone.net.conv1.weight', 'backbone.aux_branches.human.res4.0.w',
+        'cls_head.fc_cls.bias'
+    ]
 
 
-FLOW_KINETICS = (REPO_ROOT / 'configs' / 'tsn' /
-                 'tsn_imagenet-pretrained-r50_8xb32-5x1x3-110e_kinetics400-flow.py')
+FLOW_KINETICS = (
+    REPO_ROOT / 'configs' / 'tsn' /
+    'tsn_imagenet-pretrained-r50_8xb32-5x1x3-110e_kinetics400-flow.py')
 
 
-@pytest.mark.skipif(not FLOW_KINETICS.is_file(),
-                    reason=f'{FLOW_KINETICS.name}, the Kinetics flow TSN the flow '
-                    'fine-tuning configs inherit, is not in this checkout yet')
+@pytest.mark.skipif(
+    not FLOW_KINETICS.is_file(),
+    reason=f'{FLOW_KINETICS.name}, the Kinetics flow TSN the flow '
+    'fine-tuning configs inherit, is not in this checkout yet')
 def test_flow_split_configs_are_the_transfer_recipe_on_each_split():
     for split in (1, 2, 3):
-        cfg = Config.fromfile(REPO_ROOT / 'configs' / 'tsn' / 'ucf101' / (
-            'tsn_kinetics400-pretrained-r50_8xb32-5x1x3-80e_ucf101-'
-            f'split{split}-flow.py'))
-        for loader, subset in (('train', 'train'), ('val', 'val'),
-                               ('test', 'val')):
+        cfg = Config.fromfile(REPO_ROOT / 'configs' / 'tsn' / 'ucf101' /
+                              ('tsn_kinetics400-pretrained-r50_8xb32-5x1x3-80e_ucf101-'
+                               f'split{split}-flow.py'))
+        for loader, subset in (('train', 'train'), ('val', 'val'), ('test', 'val')):
             dataset = cfg[f'{loader}_dataloader'].dataset
             assert dataset.ann_file == (
                 f'data/ucf101/ucf101_{subset}_split_{split}_rawframes.txt')

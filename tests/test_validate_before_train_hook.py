@@ -20,7 +20,7 @@ class _Line(BaseModel):
 
     def forward(self, inputs, labels=None, mode='tensor'):
         if mode == 'loss':
-            return dict(loss=((self.weight * inputs - labels) ** 2).mean())
+            return dict(loss=((self.weight * inputs - labels)**2).mean())
         return [float(self.weight)] * len(inputs)
 
 
@@ -38,16 +38,23 @@ class _WeightSeen(BaseMetric):
 
 def _runner(tmp_path, hooks, **kwargs):
     data = [dict(inputs=torch.ones(1), labels=torch.ones(1))] * 4
-    loader = dict(dataset=data, batch_size=2,
-                  sampler=dict(type='DefaultSampler', shuffle=False),
-                  collate_fn=dict(type='default_collate'))
+    loader = dict(
+        dataset=data,
+        batch_size=2,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        collate_fn=dict(type='default_collate'))
     return Runner(
-        model=_Line(), work_dir=str(tmp_path), train_dataloader=loader,
-        val_dataloader=loader, val_evaluator=dict(type='_WeightSeen'),
+        model=_Line(),
+        work_dir=str(tmp_path),
+        train_dataloader=loader,
+        val_dataloader=loader,
+        val_evaluator=dict(type='_WeightSeen'),
         train_cfg=dict(by_epoch=True, max_epochs=1),
-        val_cfg=dict(), optim_wrapper=dict(
-            optimizer=dict(type='SGD', lr=0.1)),
-        custom_hooks=hooks, default_hooks=dict(logger=None), **kwargs)
+        val_cfg=dict(),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        custom_hooks=hooks,
+        default_hooks=dict(logger=None),
+        **kwargs)
 
 
 def test_validates_the_initialised_weights_once_before_training(tmp_path):
@@ -63,8 +70,8 @@ def test_validates_the_initialised_weights_once_before_training(tmp_path):
 
     # A resumed run does not validate its starting point again.
     _WeightSeen.seen = []
-    resumed = _runner(tmp_path / 'hook', [dict(type='ValidateBeforeTrainHook')],
-                      resume=True)
+    resumed = _runner(
+        tmp_path / 'hook', [dict(type='ValidateBeforeTrainHook')], resume=True)
     resumed.train_loop._max_epochs = 2
     resumed.train()
     assert len(_WeightSeen.seen) == 1

@@ -7,15 +7,16 @@ from mmaction.structures import ActionDataSample
 from PIL import Image
 
 from kinet_mm.models.knowledge import build_knowledge
-from kinet_mm.visualization import (figure_to_array, frame_figure,
-                                    result_summary, summary_figure,
-                                    write_animation)
+from kinet_mm.visualization import (figure_to_array, frame_figure, result_summary,
+                                    summary_figure, write_animation)
 from kinet_mm.visualization.panels import PANEL_INCHES, panel_rows
 
 #: Tasks that draw (no head, no teacher needed).
-TASKS = build_knowledge(dict(knowledge=dict(
-    human=dict(type='HumanParsingKnowledge'),
-    scene=dict(type='SceneKnowledge'))), 'none')
+TASKS = build_knowledge(
+    dict(
+        knowledge=dict(
+            human=dict(type='HumanParsingKnowledge'), scene=dict(
+                type='SceneKnowledge'))), 'none')
 
 
 def fake_result(num: int = 5, size: int = 16) -> ActionDataSample:
@@ -35,16 +36,18 @@ def test_figure5_layout():
     result = fake_result()
     tsn = torch.rand(5, 16, 16)
     # As the paper's Figure 5: TSN's maps above KINet's.
-    assert panel_rows(result, tsn, TASKS) == ['frame', 'student', 'tsn_cam',
-                                              'kinet_cam']
+    assert panel_rows(result, tsn,
+                      TASKS) == ['frame', 'student', 'tsn_cam', 'kinet_cam']
     assert panel_rows(result, tsn) == ['frame', 'tsn_cam', 'kinet_cam']
-    fig = summary_figure(result, ['a', 'b', 'c'], TASKS, dict(scene=list('wxyz')),
-                         tsn, max_frames=3)
-    assert figure_to_array(fig).shape == (round((PANEL_INCHES * 4 + 1.0) * 100),
-                                          round((PANEL_INCHES * 3 + 1.2) * 100), 3)
+    fig = summary_figure(
+        result, ['a', 'b', 'c'], TASKS, dict(scene=list('wxyz')), tsn, max_frames=3)
+    assert figure_to_array(fig).shape == (round(
+        (PANEL_INCHES * 4 + 1.0) * 100), round((PANEL_INCHES * 3 + 1.2) * 100), 3)
     # Animation frames of one video all have one size.
-    sizes = {figure_to_array(frame_figure(result, t, ['a', 'b', 'c'], TASKS)).shape
-             for t in range(2)}
+    sizes = {
+        figure_to_array(frame_figure(result, t, ['a', 'b', 'c'], TASKS)).shape
+        for t in range(2)
+    }
     assert len(sizes) == 1
 
 
@@ -52,8 +55,7 @@ def test_summary_describes_each_task_per_frame():
     result = fake_result(num=2, size=4)
     result.pred_human = torch.tensor([[[0.9] * 4] * 4, [[0.2] * 4] * 4])
     result.pred_scene = torch.tensor([[0.1, 0.2, 0.3, 0.4]] * 2)
-    summary = result_summary(result, ['a', 'b', 'c'], TASKS,
-                             dict(scene=list('wxyz')))
+    summary = result_summary(result, ['a', 'b', 'c'], TASKS, dict(scene=list('wxyz')))
     assert summary['top_actions'][0] == ['b', 0.6]
     first = summary['frames'][0]
     assert first['frame_ind'] == 0 and first['human'] == dict(fraction=1.0)

@@ -7,19 +7,22 @@ import mmaction
 from mmengine.config import Config
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'configs' / 'kinet'
-ZOO_TSN = str(Path(mmaction.__file__).parent / '.mim' / 'configs' /
-              'recognition' / 'tsn' /
-              'tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb.py')
-ZOO_KINET = (CONFIGS / 'kinet_imagenet-pretrained-r50_8xb32-1x1x3-100e_'
-             'kinetics400-rgb_zoo-protocol.py')
+ZOO_TSN = str(
+    Path(mmaction.__file__).parent / '.mim' / 'configs' / 'recognition' / 'tsn' /
+    'tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb.py')
+ZOO_KINET = (
+    CONFIGS / 'kinet_imagenet-pretrained-r50_8xb32-1x1x3-100e_'
+    'kinetics400-rgb_zoo-protocol.py')
 
 
 def unscoped(node):
     """``node`` without the ``_scope_='mmaction'`` that inheriting through
     ``mmaction::`` adds (MMAction2's default scope either way)."""
     if isinstance(node, dict):
-        return {k: unscoped(v) for k, v in node.items()
-                if (k, v) != ('_scope_', 'mmaction')}
+        return {
+            k: unscoped(v)
+            for k, v in node.items() if (k, v) != ('_scope_', 'mmaction')
+        }
     if isinstance(node, (list, tuple)):
         return type(node)(unscoped(v) for v in node)
     return node
@@ -40,4 +43,3 @@ def test_only_the_model_differs_from_the_zoo_tsn():
     assert model['backbone']['backbone'] == zoo_model['backbone']
     assert model['data_preprocessor'] == zoo_model['data_preprocessor']
     assert (model['type'], zoo_model['type']) == ('KINet', 'Recognizer2D')
-

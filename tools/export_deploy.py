@@ -26,8 +26,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='training config of the checkpoint')
     parser.add_argument('checkpoint', help='checkpoint to export')
     parser.add_argument('out', help='output directory')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config')
     return parser.parse_args()
 
 
@@ -44,10 +47,10 @@ def main() -> None:
     kept, dropped = deploy_state_dict(state_dict)
 
     os.makedirs(args.out, exist_ok=True)
-    config_out = osp.join(
-        args.out, osp.splitext(osp.basename(args.config))[0] + '_deploy.py')
-    ckpt_out = osp.join(
-        args.out, osp.splitext(osp.basename(args.checkpoint))[0] + '_deploy.pth')
+    config_out = osp.join(args.out,
+                          osp.splitext(osp.basename(args.config))[0] + '_deploy.py')
+    ckpt_out = osp.join(args.out,
+                        osp.splitext(osp.basename(args.checkpoint))[0] + '_deploy.pth')
     deploy_config(cfg).dump(config_out)
     meta = dict(checkpoint.get('meta', {}), deployed_from=args.checkpoint)
     torch.save(dict(meta=meta, state_dict=kept), ckpt_out)

@@ -38,22 +38,13 @@ def parse_args() -> argparse.Namespace:
         'into it, e.g. test_dataloader.batch_size=2 or key="[a,b]" for a '
         'list (quotation marks needed, no white space)')
     parser.add_argument(
-        '--show-dir',
-        help='directory where the visualized predictions are saved')
+        '--show-dir', help='directory where the visualized predictions are saved')
     parser.add_argument(
-        '--show',
-        action='store_true',
-        help='display the predictions in a window')
+        '--show', action='store_true', help='display the predictions in a window')
     parser.add_argument(
-        '--interval',
-        type=int,
-        default=1,
-        help='visualize every `interval`-th sample')
+        '--interval', type=int, default=1, help='visualize every `interval`-th sample')
     parser.add_argument(
-        '--wait-time',
-        type=float,
-        default=2,
-        help='seconds each window is displayed')
+        '--wait-time', type=float, default=2, help='seconds each window is displayed')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -81,8 +72,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         visualization.interval = args.interval
 
     if args.dump is not None:
-        assert args.dump.endswith(('.pkl', '.pickle')), (
-            f'--dump must name a .pkl or .pickle file, got {args.dump}')
+        assert args.dump.endswith(
+            ('.pkl',
+             '.pickle')), (f'--dump must name a .pkl or .pickle file, got {args.dump}')
         dump_metric = dict(type='DumpResults', out_file_path=args.dump)
         if isinstance(cfg.test_evaluator, (list, tuple)):
             cfg.test_evaluator = [*cfg.test_evaluator, dump_metric]

@@ -32,9 +32,7 @@ def parse_args() -> argparse.Namespace:
         help='resume from the given checkpoint, or, without a path, from the '
         'latest checkpoint in the work directory')
     parser.add_argument(
-        '--amp',
-        action='store_true',
-        help='enable automatic-mixed-precision training')
+        '--amp', action='store_true', help='enable automatic-mixed-precision training')
     parser.add_argument(
         '--no-validate',
         action='store_true',

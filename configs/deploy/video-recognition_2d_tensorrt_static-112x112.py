@@ -7,6 +7,7 @@ shape = [1, 8, 3, 112, 112]
 backend_config = dict(
     common_config=dict(max_workspace_size=1 << 30),
     model_inputs=[
-        dict(input_shapes=dict(
-            input=dict(min_shape=shape, opt_shape=shape, max_shape=shape)))
+        dict(
+            input_shapes=dict(
+                input=dict(min_shape=shape, opt_shape=shape, max_shape=shape)))
     ])

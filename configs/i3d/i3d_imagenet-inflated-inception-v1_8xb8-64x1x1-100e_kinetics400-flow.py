@@ -43,8 +43,9 @@ train_pipeline = [
     dict(type='PackActionInputs')
 ]
 val_pipeline = [
-    dict(type='SampleFrames', clip_len=64, frame_interval=1, num_clips=1,
-         test_mode=True),
+    dict(
+        type='SampleFrames', clip_len=64, frame_interval=1, num_clips=1,
+        test_mode=True),
     dict(type='RawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -52,8 +53,12 @@ val_pipeline = [
     dict(type='PackActionInputs')
 ]
 test_pipeline = [
-    dict(type='SampleFrames', clip_len=250, frame_interval=1, num_clips=1,
-         test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=250,
+        frame_interval=1,
+        num_clips=1,
+        test_mode=True),
     dict(type='RawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),

@@ -56,11 +56,7 @@ file_client_args = dict(io_backend='disk')
 train_pipeline = [
     dict(type='DecordInit', **file_client_args),
     dict(
-        type='SampleFrames',
-        clip_len=64,
-        frame_interval=1,
-        num_clips=1,
-        target_fps=25),
+        type='SampleFrames', clip_len=64, frame_interval=1, num_clips=1, target_fps=25),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomCrop', size=224),
@@ -70,8 +66,13 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=64, frame_interval=1, num_clips=1,
-         target_fps=25, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=64,
+        frame_interval=1,
+        num_clips=1,
+        target_fps=25,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -80,8 +81,13 @@ val_pipeline = [
 ]
 test_pipeline = [
     dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=250, frame_interval=1, num_clips=1,
-         target_fps=25, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=250,
+        frame_interval=1,
+        num_clips=1,
+        target_fps=25,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),

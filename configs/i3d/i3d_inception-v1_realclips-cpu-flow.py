@@ -19,8 +19,7 @@ model = dict(
     backbone=dict(
         in_channels=2,
         init_cfg=dict(
-            type='Pretrained', checkpoint=flow_init_checkpoint,
-            prefix='backbone.')),
+            type='Pretrained', checkpoint=flow_init_checkpoint, prefix='backbone.')),
     data_preprocessor=dict(mean=[128, 128], std=[128, 128]))
 
 # tools/misc/extract_flow.py output (flow already every 5th frame).

@@ -49,17 +49,14 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 
-train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=6, val_begin=1, val_interval=3)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=6, val_begin=1, val_interval=3)
 param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=6, by_epoch=True, milestones=[4],
-         gamma=0.1)
+    dict(type='MultiStepLR', begin=0, end=6, by_epoch=True, milestones=[4], gamma=0.1)
 ]
 # From scratch on 12 clips, batch 4: a larger step than a linearly scaled
 # fine-tuning lr (MMAction2's 0.01 for 8 x 8 clips).
 optim_wrapper = dict(optimizer=dict(lr=0.01), clip_grad=dict(max_norm=40))
 auto_scale_lr = dict(enable=False, base_batch_size=4)
 default_hooks = dict(
-    logger=dict(interval=1),
-    checkpoint=dict(interval=3, max_keep_ckpts=2))
+    logger=dict(interval=1), checkpoint=dict(interval=3, max_keep_ckpts=2))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))

@@ -17,7 +17,10 @@ model = dict(
         branch_from='mixed_4',
         cbi_positions=(('mixed_4', -1), ('mixed_5', -1)),
         # I3D (Figure 3): the first two max-pools do not pool in time.
-        temporal={'pool2a': (1, 1), 'pool3a': (1, 1)}),
+        temporal={
+            'pool2a': (1, 1),
+            'pool3a': (1, 1)
+        }),
     cls_head=dict(
         _delete_=True,
         type='AKGHead',

@@ -17,8 +17,7 @@ model = dict(
     # leaves the student's masks empty (IoU 0.000 against the teacher); at
     # 1.0, the human class weighted 5x against the background, it predicts
     # them (docs/knowledge.md, "The demo's student").
-    knowledge=dict(
-        human=dict(loss=dict(loss_weight=1.0, class_weight=[1.0, 5.0]))))
+    knowledge=dict(human=dict(loss=dict(loss_weight=1.0, class_weight=[1.0, 5.0]))))
 
 # AdamW: see the TSN config.
 optim_wrapper = dict(

@@ -32,8 +32,7 @@ model = dict(
                 align_corners=False),
             # Softmax over cells: learns within the demo's few steps (the
             # MSE default first learns flat maps).
-            loss=dict(
-                type='KeypointHeatmapLoss', loss_weight=1.0, mode='softmax'),
+            loss=dict(type='KeypointHeatmapLoss', loss_weight=1.0, mode='softmax'),
             teacher=dict(type='MediaPipePoseTeacher'))))
 # Epoch 0 of the log is the freshly initialised model: the distilled
 # branches' agreement is read against it.

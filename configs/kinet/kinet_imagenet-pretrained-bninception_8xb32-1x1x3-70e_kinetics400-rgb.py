@@ -17,8 +17,7 @@ model = dict(
             # tools/model_converters/bninception_to_kinet.py; no OpenMMLab
             # download exists.
             init_cfg=dict(
-                type='Pretrained',
-                checkpoint='checkpoints/bninception_imagenet.pth')),
+                type='Pretrained', checkpoint='checkpoints/bninception_imagenet.pth')),
         branch_from='inception4',
         cbi_positions=(('inception4', -1), ('inception5', -1))),
     cls_head=dict(in_channels=1024),

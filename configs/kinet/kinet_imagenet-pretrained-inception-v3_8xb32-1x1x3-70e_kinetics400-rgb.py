@@ -17,7 +17,8 @@ model = dict(
             aux_logits=False,
             init_cfg=dict(
                 type='Pretrained',
-                checkpoint='https://download.openmmlab.com/mmclassification/v0/inception-v3/inception-v3_3rdparty_8xb32_in1k_20220615-dcd4d910.pth',  # noqa: E501
+                checkpoint=
+                'https://download.openmmlab.com/mmclassification/v0/inception-v3/inception-v3_3rdparty_8xb32_in1k_20220615-dcd4d910.pth',  # noqa: E501
                 prefix='backbone.')),
         branch_from='mixed6',
         cbi_positions=(('mixed6', -1), ('mixed7', -1))),
@@ -25,8 +26,7 @@ model = dict(
 # MMPretrain's InceptionV3 keeps its ImageNet classifier (``fc``, in the
 # checkpoint), which no stage runs: DDP must allow parameters without a
 # gradient.
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)
+model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
 
 file_client_args = dict(io_backend='disk')
 train_pipeline = [
@@ -48,11 +48,7 @@ train_pipeline = [
 val_pipeline = [
     dict(type='DecordInit', **file_client_args),
     dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=3,
-        test_mode=True),
+        type='SampleFrames', clip_len=1, frame_interval=1, num_clips=3, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(454, 342), keep_ratio=False),
     dict(type='CenterCrop', crop_size=299),
@@ -62,10 +58,7 @@ val_pipeline = [
 test_pipeline = [
     dict(type='DecordInit', **file_client_args),
     dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=25,
+        type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
         test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(454, 342), keep_ratio=False),

@@ -19,7 +19,8 @@ _base_ = [
 
 # The zoo's 25 x 10 views; the AKG reads windows of Nseg=3 of the 25 segments
 # (section 4.2) where TSN's head averages all 25.
-model = dict(test_cfg=dict(_delete_=True, num_segs=25, window_size=3, max_testing_views=50))
+model = dict(
+    test_cfg=dict(_delete_=True, num_segs=25, window_size=3, max_testing_views=50))
 
 default_hooks = dict(checkpoint=dict(interval=3, max_keep_ckpts=3))
 auto_scale_lr = dict(enable=False, base_batch_size=256)

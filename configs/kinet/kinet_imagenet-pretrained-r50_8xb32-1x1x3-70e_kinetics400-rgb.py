@@ -50,15 +50,11 @@ optim_wrapper = dict(
 # frames); the AKG slides a window of Nseg=3 segments over the 25 of each crop
 # and the window scores are averaged. The backbone runs once per frame.
 model = dict(
-    test_cfg=dict(
-        _delete_=True, num_segs=25, window_size=3, max_testing_views=50))
+    test_cfg=dict(_delete_=True, num_segs=25, window_size=3, max_testing_views=50))
 test_pipeline = [
     dict(type='DecordInit', **file_client_args),
     dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=25,
+        type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
         test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),

@@ -7,5 +7,4 @@ _base_ = [
     '../_base_/schedules/realclips_cpu_from-scratch.py',
     '../_base_/datasets/realclips_1x1x3_pseudo-label-cache.py',
 ]
-model = dict(
-    pseudo_label_source='cache', test_cfg=dict(knowledge_agreement=True))
+model = dict(pseudo_label_source='cache', test_cfg=dict(knowledge_agreement=True))

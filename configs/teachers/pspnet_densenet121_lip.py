@@ -34,7 +34,6 @@ model = dict(
         num_classes=20,
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     # The source's image-level classifier only served its training loss.
     auxiliary_head=None)

@@ -9,7 +9,7 @@ _base_ = 'mmpretrain::_base_/models/resnet152.py'
 model = dict(
     backbone=dict(
         type='CaffeResNet',  # Caffe's stem pooling (no padding, ceil mode)
-        style='caffe'),      # stride on the first 1x1 conv of a block
+        style='caffe'),  # stride on the first 1x1 conv of a block
     head=dict(num_classes=365))
 # Caffe input: BGR on the 0-255 scale minus the per-channel mean, no std.
 # The mean is the per-channel average of the project's 256x256 mean image,

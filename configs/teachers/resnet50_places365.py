@@ -2,6 +2,4 @@
 # the ResNet-18 teacher with a deeper backbone.
 _base_ = './resnet18_places365.py'
 
-model = dict(
-    backbone=dict(depth=50),
-    head=dict(in_channels=2048))
+model = dict(backbone=dict(depth=50), head=dict(in_channels=2048))

@@ -39,12 +39,10 @@ model = dict(
         cbi_positions=()),
     knowledge=dict())
 # The ImageNet classifier of Inception V3 is in the model but never run.
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)
+model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
 
 train_pipeline = [
-    dict(
-        type='SampleFrames', clip_len=clip_len, frame_interval=1, num_clips=3),
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1, num_clips=3),
     dict(type='RawFrameDecode'),
     dict(type='Resize', scale=(-1, 342)),
     dict(type='RandomResizedCrop'),

@@ -19,5 +19,4 @@ _base_ = ('mmaction::recognition/tsn/'
           'tsn_imagenet-pretrained-r50_8xb32_5x1x3-110e_kinetics400-flow.py')
 custom_imports = dict(imports=['kinet_mm'], allow_failed_imports=False)
 
-model = dict(
-    backbone=dict(pretrained='checkpoints/resnet50-11ad3fa6_flow10.pth'))
+model = dict(backbone=dict(pretrained='checkpoints/resnet50-11ad3fa6_flow10.pth'))

@@ -11,6 +11,4 @@ _base_ = [
 ]
 custom_imports = dict(imports=['kinet_mm'], allow_failed_imports=False)
 
-model = dict(
-    backbone=dict(pretrained=None),
-    cls_head=dict(num_classes=10))
+model = dict(backbone=dict(pretrained=None), cls_head=dict(num_classes=10))

@@ -25,8 +25,7 @@ model = dict(
         in_channels=2 * clip_len,
         init_cfg=dict(
             type='Pretrained', checkpoint=flow_init_checkpoint, prefix='backbone.')),
-    data_preprocessor=dict(
-        mean=[128, 128] * clip_len, std=[128, 128] * clip_len))
+    data_preprocessor=dict(mean=[128, 128] * clip_len, std=[128, 128] * clip_len))
 
 # tools/misc/extract_flow.py output: <video name>/{x,y}_00001.jpg ... and
 # <split>_rawframes.txt (<frame dir> <flow frames> <label>).
@@ -39,8 +38,7 @@ flow_dataset = dict(
     metainfo={{_base_.metainfo}})
 
 train_pipeline = [
-    dict(
-        type='SampleFrames', clip_len=clip_len, frame_interval=1, num_clips=3),
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1, num_clips=3),
     dict(type='RawFrameDecode'),
     dict(type='Resize', scale=(-1, 128)),
     dict(

@@ -22,8 +22,9 @@ from .measure import median_ms, time_interleaved
 #: frames resized to a short side of 256, the AKG sliding a window of 3.
 PAPER_PIPELINE = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
-         test_mode=True),
+    dict(
+        type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
@@ -37,13 +38,12 @@ PAPER_TEST_CFG = dict(num_segs=25, window_size=3, max_testing_views=None)
 #: Deploy config per backend (configs/deploy/).
 DEPLOY_CONFIGS = {
     backend: str(REPO_ROOT / f'configs/deploy/video-recognition_{name}.py')
-    for backend, name in (('onnxruntime', 'onnxruntime_static'),
-                          ('torchscript', 'torchscript'))
+    for backend, name in (('onnxruntime', 'onnxruntime_static'), ('torchscript',
+                                                                  'torchscript'))
 }
 
 
-def protocol_config(config: object, protocol: str,
-                    crop_size: int = 224) -> Config:
+def protocol_config(config: object, protocol: str, crop_size: int = 224) -> Config:
     """The deployed, offline config of ``config`` at ``protocol``:
     ``'demo'`` (its own test pipeline) or ``'paper'`` (250 views of
     ``crop_size``, the short side resized to ``crop_size * 256 / 224``)."""
@@ -102,20 +102,26 @@ def benchmark_backends(config: object,
 
     calls = {'pytorch': lambda: model(inputs, samples, mode='predict')}
     # Random weights: the spread shows how far the scores are from uniform.
-    rows = {'pytorch': dict(export_s=0.0, max_abs_diff=0.0,
-                            score_spread=float(expected.max() - expected.min()))}
+    rows = {
+        'pytorch':
+        dict(
+            export_s=0.0,
+            max_abs_diff=0.0,
+            score_spread=float(expected.max() - expected.min()))
+    }
     for backend in backends:
         deploy_cfg = Config.fromfile(DEPLOY_CONFIGS[backend])
         start = time.perf_counter()
-        path = export_model(cfg, deploy_cfg, video,
-                            osp.join(work_dir, backend), checkpoint)
+        path = export_model(cfg, deploy_cfg, video, osp.join(work_dir, backend),
+                            checkpoint)
         export_s = time.perf_counter() - start
         deployed = init_deployed(cfg, path, deploy_cfg=deploy_cfg)
         _set_session_threads(deployed, threads)
         got = deployed.scores(inputs)[0]
-        rows[backend] = dict(export_s=export_s,
-                             max_abs_diff=float((got - expected).abs().max()),
-                             score_spread=float(got.max() - got.min()))
+        rows[backend] = dict(
+            export_s=export_s,
+            max_abs_diff=float((got - expected).abs().max()),
+            score_spread=float(got.max() - got.min()))
         calls[backend] = lambda deployed=deployed: deployed.scores(inputs)
     with torch.no_grad():
         times = time_interleaved(calls, warmup, repeats, 'cpu', clock='wall')
@@ -123,10 +129,16 @@ def benchmark_backends(config: object,
     results = []
     for backend, row in rows.items():
         timing = median_ms(times[backend])
-        results.append(dict(
-            model=label, protocol=protocol, backend=backend,
-            input='x'.join(map(str, inputs.shape)), threads=threads,
-            ratio=timing['median_ms'] / reference, **timing, **row))
+        results.append(
+            dict(
+                model=label,
+                protocol=protocol,
+                backend=backend,
+                input='x'.join(map(str, inputs.shape)),
+                threads=threads,
+                ratio=timing['median_ms'] / reference,
+                **timing,
+                **row))
     return results
 
 
@@ -142,8 +154,8 @@ def _set_session_threads(deployed, threads: int) -> None:
     options.intra_op_num_threads = threads
     if osp.exists(get_ops_path()):  # MMDeploy's custom operators, as it does
         options.register_custom_ops_library(get_ops_path())
-    wrapper.sess = ort.InferenceSession(deployed.backend_file, options,
-                                        providers=['CPUExecutionProvider'])
+    wrapper.sess = ort.InferenceSession(
+        deployed.backend_file, options, providers=['CPUExecutionProvider'])
     wrapper.io_binding = wrapper.sess.io_binding()
 
 

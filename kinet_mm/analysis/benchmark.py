@@ -25,9 +25,9 @@ from mmengine.registry import init_default_scope
 from mmengine.utils import get_installed_path
 from torch import Tensor
 
-from .inputs import ClipShape, clip_shape, make_batch
 from ..models.knowledge import teacher_free
 from ..pseudo_labels.extractor import STATS_FILE, read_stats
+from .inputs import ClipShape, clip_shape, make_batch
 from .measure import (LOGGER_NAME, PeakMemory, count_params, forward_flops,
                       machine_info, median_ms, run_guarded, test_flops,
                       time_interleaved, train_flops)
@@ -71,8 +71,11 @@ class Job:
     compare_no_window: bool = False
 
 
-def comparison_jobs(kinet: object, tsn: object, tsm: object = None,
-                    i3d: object = None, backbone: str = 'R50') -> List[Job]:
+def comparison_jobs(kinet: object,
+                    tsn: object,
+                    tsm: object = None,
+                    i3d: object = None,
+                    backbone: str = 'R50') -> List[Job]:
     """The benchmark's jobs for these configs, in run order.
 
     KINet is measured in its three training modes (online teachers, cache,
@@ -80,13 +83,17 @@ def comparison_jobs(kinet: object, tsn: object, tsm: object = None,
     as configured. ``tsm`` and ``i3d`` are optional.
     """
     jobs = [
-        Job('kinet_online', f'KINet-{backbone} full, online teachers', kinet,
-            'train', 'online'),
-        Job('kinet_cache', f'KINet-{backbone} full, pseudo-label cache', kinet,
-            'train', 'cache'),
-        Job('kinet_noaux', f'KINet-{backbone}, auxiliary losses off', kinet,
-            'train', 'noaux'),
-        Job('kinet_deploy', f'KINet-{backbone} deploy', kinet, 'test', 'deploy',
+        Job('kinet_online', f'KINet-{backbone} full, online teachers', kinet, 'train',
+            'online'),
+        Job('kinet_cache', f'KINet-{backbone} full, pseudo-label cache', kinet, 'train',
+            'cache'),
+        Job('kinet_noaux', f'KINet-{backbone}, auxiliary losses off', kinet, 'train',
+            'noaux'),
+        Job('kinet_deploy',
+            f'KINet-{backbone} deploy',
+            kinet,
+            'test',
+            'deploy',
             compare_no_window=True),
     ]
     for name, config in (('tsn', tsn), ('tsm', tsm), ('i3d', i3d)):
@@ -130,13 +137,21 @@ class Settings:
 #: training only, fewer steps (28 minutes on 2 cores, half of it TSM and I3D).
 #: ``cuda``: 224 px, wall clock.
 PRESETS = {
-    'cpu': Settings(),
-    'cpu-224': Settings(input_size=224, repeats=3, test_repeats=1,
-                        phases=['train']),
-    'cuda': Settings(device='cuda', batch=8, input_size=224, warmup=3,
-                     repeats=20, test_repeats=10, threads=None, clock='wall'),
+    'cpu':
+    Settings(),
+    'cpu-224':
+    Settings(input_size=224, repeats=3, test_repeats=1, phases=['train']),
+    'cuda':
+    Settings(
+        device='cuda',
+        batch=8,
+        input_size=224,
+        warmup=3,
+        repeats=20,
+        test_repeats=10,
+        threads=None,
+        clock='wall'),
 }
-
 
 # ---------------------------------------------------------------------------
 # Configs and models
@@ -173,8 +188,8 @@ def make_offline(node: object) -> None:
                 node[key] = None
             elif key in ('pretrained', 'checkpoint') and isinstance(value, str):
                 node[key] = None
-                if key == 'pretrained' and ('pretrained2d' in node or node.get(
-                        'type') in PRETRAINED2D_BACKBONES):
+                if key == 'pretrained' and ('pretrained2d' in node or node.get('type')
+                                            in PRETRAINED2D_BACKBONES):
                     node['pretrained2d'] = False
             elif key == 'config' and isinstance(value, str) \
                     and not osp.isabs(value) and not osp.exists(value) \
@@ -241,8 +256,12 @@ def run_job(job: Job, settings: Settings) -> Dict:
     cfg = prepare_config(job.config, job.variant)
     model = build_model(cfg, settings.device)
     runner = _run_train if job.phase == 'train' else _run_test
-    result = dict(name=job.name, label=job.label, phase=job.phase,
-                  variant=job.variant, device=settings.device)
+    result = dict(
+        name=job.name,
+        label=job.label,
+        phase=job.phase,
+        variant=job.variant,
+        device=settings.device)
     result.update(runner(model, cfg, job, settings))
     result.update(count_params(model))
     return result
@@ -258,22 +277,23 @@ def _setup(settings: Settings) -> None:
 def _train_setup(model: nn.Module, cfg: Config,
                  settings: Settings) -> Tuple[Dict, object, ClipShape]:
     """Batch, optimizer wrapper (the config's own) and clip shape of a step."""
-    shape = clip_shape(cfg.train_dataloader.dataset.pipeline,
-                       settings.input_size, test=False)
+    shape = clip_shape(
+        cfg.train_dataloader.dataset.pipeline, settings.input_size, test=False)
     batch = make_batch(cfg, shape, settings.batch, settings.device)
     model.train()
     return batch, build_optim_wrapper(model, cfg.optim_wrapper), shape
 
 
-def _run_train(model: nn.Module, cfg: Config, job: Job,
-               settings: Settings) -> Dict:
+def _run_train(model: nn.Module, cfg: Config, job: Job, settings: Settings) -> Dict:
     """Peak memory of warm-up plus one step (optimizer state included)."""
     batch, optim_wrapper, shape = _train_setup(model, cfg, settings)
     with PeakMemory(settings.device) as memory:
         for _ in range(settings.warmup + 1):
             model.train_step(batch, optim_wrapper)
-    result = dict(peak_bytes=memory.peak_bytes, memory_method=memory.method,
-                  input=f'{settings.batch}x {shape.describe()}')
+    result = dict(
+        peak_bytes=memory.peak_bytes,
+        memory_method=memory.method,
+        input=f'{settings.batch}x {shape.describe()}')
     result.update(train_flops(model, batch))
     return result
 
@@ -294,15 +314,16 @@ def time_train_steps(jobs: Sequence[Job], settings: Settings) -> Dict:
     for job in jobs:
         cfg = prepare_config(job.config, job.variant)
         model = build_model(cfg, settings.device)
-        setups[job_key(job)] = (model, ) + _train_setup(model, cfg,
-                                                       settings)[:2]
-    calls = {key: partial(model.train_step, batch, optim_wrapper)
-             for key, (model, batch, optim_wrapper) in setups.items()}
-    times = time_interleaved(calls, settings.warmup, settings.repeats,
-                             settings.device, settings.clock)
+        setups[job_key(job)] = (model, ) + _train_setup(model, cfg, settings)[:2]
+    calls = {
+        key: partial(model.train_step, batch, optim_wrapper)
+        for key, (model, batch, optim_wrapper) in setups.items()
+    }
+    times = time_interleaved(calls, settings.warmup, settings.repeats, settings.device,
+                             settings.clock)
     return {
-        key: dict(median_ms(times[key]),
-                  optimizer_ms=_optimizer_ms(*setups[key], settings))
+        key:
+        dict(median_ms(times[key]), optimizer_ms=_optimizer_ms(*setups[key], settings))
         for key in setups
     }
 
@@ -317,35 +338,38 @@ def _optimizer_ms(model: nn.Module, batch: Dict, optim_wrapper,
     data = model.data_preprocessor(batch, True)
     loss, _ = model.parse_losses(model(**data, mode='loss'))
     optim_wrapper.backward(loss)
-    times = time_interleaved(dict(step=optim_wrapper.step), settings.warmup,
-                             settings.repeats, settings.device, settings.clock)
+    times = time_interleaved(
+        dict(step=optim_wrapper.step), settings.warmup, settings.repeats,
+        settings.device, settings.clock)
     optim_wrapper.zero_grad()
     return statistics.median(times['step']) * 1000
 
 
-def _run_test(model: nn.Module, cfg: Config, job: Job,
-              settings: Settings) -> Dict:
-    shape = clip_shape(cfg.test_dataloader.dataset.pipeline,
-                       settings.input_size, test=True)
+def _run_test(model: nn.Module, cfg: Config, job: Job, settings: Settings) -> Dict:
+    shape = clip_shape(
+        cfg.test_dataloader.dataset.pipeline, settings.input_size, test=True)
     batch = make_batch(cfg, shape, 1, settings.device)
     model.eval()
     calls = dict(test=lambda: model.test_step(batch))
     window = (model.test_cfg or {}).get('window_size')
     if job.compare_no_window:
-        calls = dict(test=partial(predict_with_window, model, batch, window),
-                     no_window=partial(predict_with_window, model, batch, None))
+        calls = dict(
+            test=partial(predict_with_window, model, batch, window),
+            no_window=partial(predict_with_window, model, batch, None))
     with PeakMemory(settings.device) as memory, torch.no_grad():
-        times = time_interleaved(calls, settings.warmup,
-                                 settings.test_repeats, settings.device,
-                                 settings.clock)
-    result = dict(median_ms(times['test']), peak_bytes=memory.peak_bytes,
-                  memory_method=memory.method, input=shape.describe())
+        times = time_interleaved(calls, settings.warmup, settings.test_repeats,
+                                 settings.device, settings.clock)
+    result = dict(
+        median_ms(times['test']),
+        peak_bytes=memory.peak_bytes,
+        memory_method=memory.method,
+        input=shape.describe())
     result.update(test_flops(model, batch))
     if job.compare_no_window:
         result.update(_window_comparison(model, batch, window, times, settings))
         heads = result['head_flops']
-        result['no_window']['flops'] = (result['flops'] - heads['window'] +
-                                        heads['no_window'])
+        result['no_window']['flops'] = (
+            result['flops'] - heads['window'] + heads['no_window'])
     return result
 
 
@@ -356,13 +380,12 @@ def predict_with_window(model: nn.Module, batch: Dict,
     data = model.data_preprocessor(batch, False)
     feats, kwargs = model.extract_feat(data['inputs'], test_mode=True)
     kwargs = dict(kwargs, window_size=window_size)
-    return model.cls_head.predict(model.head_input(feats),
-                                  data['data_samples'], **kwargs)
+    return model.cls_head.predict(
+        model.head_input(feats), data['data_samples'], **kwargs)
 
 
 def _window_comparison(model: nn.Module, batch: Dict, window: int,
-                       times: Dict[str, List[float]],
-                       settings: Settings) -> Dict:
+                       times: Dict[str, List[float]], settings: Settings) -> Dict:
     """Target b: sliding windows against one graph per view, same frames.
 
     Besides the paired ratio of the full predictions, the head (the only part
@@ -375,14 +398,20 @@ def _window_comparison(model: nn.Module, batch: Dict, window: int,
     with torch.no_grad():
         data = model.data_preprocessor(batch, False)
         maps, kwargs = model.extract_feat(data['inputs'], test_mode=True)
-        heads = {name: HeadForward(model, dict(kwargs, window_size=size))
-                 for name, size in (('window', window), ('no_window', None))}
+        heads = {
+            name: HeadForward(model, dict(kwargs, window_size=size))
+            for name, size in (('window', window), ('no_window', None))
+        }
         head_times = time_interleaved(
-            {name: partial(head, *maps) for name, head in heads.items()},
-            settings.warmup, max(settings.repeats, 10), settings.device,
+            {
+                name: partial(head, *maps)
+                for name, head in heads.items()
+            }, settings.warmup, max(settings.repeats, 10), settings.device,
             settings.clock)
-        head_flops = {name: forward_flops(head, tuple(maps))['flops']
-                      for name, head in heads.items()}
+        head_flops = {
+            name: forward_flops(head, tuple(maps))['flops']
+            for name, head in heads.items()
+        }
     return dict(
         window_size=window,
         window_ratio=statistics.median(paired),
@@ -417,11 +446,16 @@ def job_key(job: Job) -> str:
 
 
 def _failed(job: Job, error: str) -> Dict:
-    return dict(name=job.name, label=job.label, phase=job.phase,
-                variant=job.variant, error=error)
+    return dict(
+        name=job.name,
+        label=job.label,
+        phase=job.phase,
+        variant=job.variant,
+        error=error)
 
 
-def run_jobs(jobs: Sequence[Job], settings: Settings,
+def run_jobs(jobs: Sequence[Job],
+             settings: Settings,
              isolate: bool = True) -> List[Dict]:
     """Run every job, then time all training steps together; log progress.
 
@@ -432,8 +466,8 @@ def run_jobs(jobs: Sequence[Job], settings: Settings,
     for index, job in enumerate(jobs, 1):
         logger.info(f'[{index}/{len(jobs)}] {job.label} ({job.phase})')
         start = time.perf_counter()
-        ok, result = run_guarded(run_job, job, settings, isolate=isolate,
-                                 device=settings.device)
+        ok, result = run_guarded(
+            run_job, job, settings, isolate=isolate, device=settings.device)
         results.append(result if ok else _failed(job, result))
         logger.info(f'[{index}/{len(jobs)}] done in '
                     f'{time.perf_counter() - start:.0f} s: '
@@ -442,18 +476,20 @@ def run_jobs(jobs: Sequence[Job], settings: Settings,
     return results
 
 
-def _add_train_times(results: List[Dict], jobs: Sequence[Job],
-                     settings: Settings, isolate: bool) -> None:
-    train = [job for job, result in zip(jobs, results)
-             if job.phase == 'train' and 'error' not in result]
+def _add_train_times(results: List[Dict], jobs: Sequence[Job], settings: Settings,
+                     isolate: bool) -> None:
+    train = [
+        job for job, result in zip(jobs, results)
+        if job.phase == 'train' and 'error' not in result
+    ]
     if not train:
         return
     logger = MMLogger.get_instance(LOGGER_NAME)
     logger.info(f'timing the training steps of {len(train)} models, '
                 'interleaved in one process')
     start = time.perf_counter()
-    ok, times = run_guarded(time_train_steps, train, settings, isolate=isolate,
-                            device=settings.device)
+    ok, times = run_guarded(
+        time_train_steps, train, settings, isolate=isolate, device=settings.device)
     logger.info(f'done in {time.perf_counter() - start:.0f} s')
     for result in results:
         key = f'{result["name"]}:{result["phase"]}'
@@ -464,8 +500,7 @@ def _add_train_times(results: List[Dict], jobs: Sequence[Job],
 def _summary(result: Dict) -> str:
     if 'error' in result:
         return f'FAILED ({result["error"]})'
-    timing = (f'median {result["median_ms"]:.0f} ms, '
-              if 'median_ms' in result else '')
+    timing = (f'median {result["median_ms"]:.0f} ms, ' if 'median_ms' in result else '')
     return (f'{timing}{result["flops"] / 1e9:.1f} GFLOPs, '
             f'peak +{result["peak_bytes"] / MIB:.0f} MiB')
 
@@ -479,17 +514,23 @@ def extraction_stats(cache: Optional[str]) -> Optional[Dict]:
     stats = read_stats(cache) if cache and osp.isdir(cache) else None
     if not stats:
         return None
-    return dict(fps=stats.get('fps'), bytes_per_frame=stats.get('bytes_per_frame'),
-                source=osp.join(cache, STATS_FILE))
+    return dict(
+        fps=stats.get('fps'),
+        bytes_per_frame=stats.get('bytes_per_frame'),
+        source=osp.join(cache, STATS_FILE))
 
 
-def run_benchmark(jobs: Sequence[Job], settings: Settings, command: str,
+def run_benchmark(jobs: Sequence[Job],
+                  settings: Settings,
+                  command: str,
                   isolate: bool = True,
                   pseudo_label_cache: Optional[str] = None) -> Dict:
     """Measure ``jobs``; the run's record, as :mod:`.report` renders it."""
     import_libraries()
-    return dict(settings=asdict(settings),
-                results=run_jobs(jobs, settings, isolate=isolate),
-                extraction=extraction_stats(pseudo_label_cache),
-                command=command, machine=machine_info(settings.device),
-                time=time.strftime('%Y-%m-%d %H:%M %Z'))
+    return dict(
+        settings=asdict(settings),
+        results=run_jobs(jobs, settings, isolate=isolate),
+        extraction=extraction_stats(pseudo_label_cache),
+        command=command,
+        machine=machine_info(settings.device),
+        time=time.strftime('%Y-%m-%d %H:%M %Z'))

@@ -11,8 +11,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from .benchmark import (build_model, import_libraries, load_config,
-                        prepare_config)
+from .benchmark import build_model, import_libraries, load_config, prepare_config
 from .measure import count_params, forward_flops
 from .report import markdown_table
 
@@ -62,17 +61,17 @@ def measure_config(config: object, input_shape: Sequence[int]) -> Dict[str, floa
     import_libraries()
     cfg = load_config(config)  # read once; prepare_config copies it
     is_kinet = 'KINet' in cfg.model.type
-    train = build_model(prepare_config(cfg, 'cache' if is_kinet else 'plain'),
-                        'cpu')
+    train = build_model(prepare_config(cfg, 'cache' if is_kinet else 'plain'), 'cpu')
     deploy = build_model(prepare_config(cfg, 'deploy'), 'cpu') \
         if is_kinet else train
     deploy.eval()
     with torch.no_grad():
         flops = forward_flops(BackboneForward(deploy),
                               torch.zeros(1, *input_shape))['flops']
-    return dict(train_params=count_params(train)['params'] / 1e6,
-                deploy_params=count_params(deploy)['params'] / 1e6,
-                gflops=flops / 1e9)
+    return dict(
+        train_params=count_params(train)['params'] / 1e6,
+        deploy_params=count_params(deploy)['params'] / 1e6,
+        gflops=flops / 1e9)
 
 
 def complexity_rows(rows: Sequence[ComplexityRow],
@@ -86,9 +85,10 @@ def complexity_rows(rows: Sequence[ComplexityRow],
             measured[row.config] = measure_config(row.config, row.input_shape)
         m = measured[row.config]
         table.append([
-            row.backbone, row.model, str(tuple(row.input_shape)),
-            f'{m["train_params"]:.1f}', f'{m["deploy_params"]:.1f}',
-            f'{m["gflops"]:.2f}', _reported(row.paper_top1),
+            row.backbone, row.model,
+            str(tuple(row.input_shape)), f'{m["train_params"]:.1f}',
+            f'{m["deploy_params"]:.1f}', f'{m["gflops"]:.2f}',
+            _reported(row.paper_top1),
             _reported(row.paper_params)
         ])
     return table
@@ -98,7 +98,8 @@ def _reported(value: Optional[float]) -> str:
     return '-' if value is None else f'{value} (reported)'
 
 
-def render_complexity(rows: Sequence[ComplexityRow], command: str,
+def render_complexity(rows: Sequence[ComplexityRow],
+                      command: str,
                       measured: Optional[Dict[str, Dict]] = None) -> str:
     """The generated Markdown section (written between its own markers)."""
     return '\n'.join([

@@ -1,10 +1,10 @@
-"""Synthetic inputs shaped as MMAction2 pipelines give them, for benchmarks and tests."""
+"""Synthetic inputs shaped as MMAction2 pipelines give them (benchmarks,
+tests)."""
 from dataclasses import dataclass
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
-
 
 #: Crop transforms of test pipelines and the number of views each makes.
 CROP_VIEWS = dict(TenCrop=10, ThreeCrop=3, CenterCrop=1)
@@ -37,8 +37,8 @@ class ClipShape:
     def sample_shape(self) -> Tuple[int, ...]:
         """Shape of one packed sample (``PackActionInputs``' ``inputs``)."""
         if self.input_format == 'NCTHW':
-            return (self.num_clips * self.num_crops, 3, self.clip_len,
-                    self.size, self.size)
+            return (self.num_clips * self.num_crops, 3, self.clip_len, self.size,
+                    self.size)
         return (self.num_frames, 3, self.size, self.size)
 
     @property
@@ -55,8 +55,7 @@ class ClipShape:
         return f'{views} @{self.size}'
 
 
-def clip_shape(pipeline: Sequence[dict], input_size: int,
-               test: bool) -> ClipShape:
+def clip_shape(pipeline: Sequence[dict], input_size: int, test: bool) -> ClipShape:
     """Read clips, frames, crops and format from a pipeline.
 
     Args:
@@ -75,14 +74,16 @@ def clip_shape(pipeline: Sequence[dict], input_size: int,
     num_crops, size = 1, input_size
     if test and crop is not None:
         num_crops = CROP_VIEWS[crop['type']]
-        size = round(crop.get('crop_size', REFERENCE_CROP) * input_size /
-                     REFERENCE_CROP)
+        size = round(
+            crop.get('crop_size', REFERENCE_CROP) * input_size / REFERENCE_CROP)
     input_format = types.get('FormatShape', {}).get('input_format', 'NCHW')
-    return ClipShape(sampler['num_clips'], sampler.get('clip_len', 1),
-                     num_crops, size, input_format)
+    return ClipShape(sampler['num_clips'], sampler.get('clip_len', 1), num_crops, size,
+                     input_format)
 
 
-def synthetic_pseudo_labels(sample, tasks: Dict, num_frames: int,
+def synthetic_pseudo_labels(sample,
+                            tasks: Dict,
+                            num_frames: int,
                             size: Tuple[int, int],
                             generator: Optional[torch.Generator] = None):
     """Add random cached pseudo labels of every knowledge task, as
@@ -97,8 +98,7 @@ def synthetic_pseudo_labels(sample, tasks: Dict, num_frames: int,
     """
     for task in tasks.values():
         if task.distils:
-            for key, value in task.random_fields(num_frames, size,
-                                                 generator).items():
+            for key, value in task.random_fields(num_frames, size, generator).items():
                 sample.set_field(value, key)
     return sample
 
@@ -119,14 +119,14 @@ def make_batch(cfg: Config, shape: ClipShape, batch: int,
 
     from ..models.knowledge import build_knowledge
     num_classes = cfg.model.cls_head.get('num_classes', 2)
-    tasks = (build_knowledge(cfg.model, 'cache')
-             if uses_cached_pseudo_labels(cfg.model) else {})
+    tasks = (
+        build_knowledge(cfg.model, 'cache')
+        if uses_cached_pseudo_labels(cfg.model) else {})
     inputs, samples = [], []
     for _ in range(batch):
-        inputs.append(torch.randint(0, 256, shape.sample_shape,
-                                    dtype=torch.uint8, device=device))
-        sample = ActionDataSample().set_gt_label(
-            torch.randint(0, num_classes, (1, )))
+        inputs.append(
+            torch.randint(0, 256, shape.sample_shape, dtype=torch.uint8, device=device))
+        sample = ActionDataSample().set_gt_label(torch.randint(0, num_classes, (1, )))
         synthetic_pseudo_labels(sample, tasks, shape.num_clips * shape.clip_len,
                                 (shape.size, shape.size))
         samples.append(sample.to(device))

@@ -28,8 +28,10 @@ LOGGER_NAME = 'kinet_benchmark'
 def teacher_modules(model: nn.Module) -> List[str]:
     """Names of the outermost frozen teachers inside ``model``, wherever they
     sit (an online pseudo-labeler, a teacher-feature branch)."""
-    names = [name for name, module in model.named_modules()
-             if isinstance(module, BaseTeacher)]
+    names = [
+        name for name, module in model.named_modules()
+        if isinstance(module, BaseTeacher)
+    ]
     return [n for n in names if not any(n.startswith(o + '.') for o in names)]
 
 
@@ -87,8 +89,7 @@ def train_flops(model: nn.Module, batch: Dict[str, list]) -> Dict[str, int]:
     """Forward FLOPs of a training step (loss mode, teachers included)."""
     data = model.data_preprocessor(batch, True)
     with torch.no_grad():
-        return forward_flops(LossForward(model, data['data_samples']),
-                             data['inputs'])
+        return forward_flops(LossForward(model, data['data_samples']), data['inputs'])
 
 
 def test_flops(model: nn.Module, batch: Dict[str, list]) -> Dict[str, int]:
@@ -99,8 +100,8 @@ def test_flops(model: nn.Module, batch: Dict[str, list]) -> Dict[str, int]:
     """
     data = model.data_preprocessor(batch, False)
     with torch.no_grad():
-        return forward_flops(PredictForward(model, data['data_samples']),
-                             data['inputs'])
+        return forward_flops(
+            PredictForward(model, data['data_samples']), data['inputs'])
 
 
 # ---------------------------------------------------------------------------
@@ -114,8 +115,8 @@ def synchronize(device: str) -> None:
 
 
 CLOCKS = dict(wall=time.perf_counter, process=time.process_time)
-CLOCK_NAMES = dict(wall='wall-clock times',
-                   process='CPU times of the measuring process')
+CLOCK_NAMES = dict(
+    wall='wall-clock times', process='CPU times of the measuring process')
 
 
 def time_interleaved(calls: Dict[str, Callable[[], object]],
@@ -245,7 +246,9 @@ def _child(function: Callable, args: tuple, sender) -> None:
     sender.close()
 
 
-def run_guarded(function: Callable, *args, isolate: bool = True,
+def run_guarded(function: Callable,
+                *args,
+                isolate: bool = True,
                 device: str = 'cpu') -> Tuple[bool, object]:
     """``(True, function(*args))``, or ``(False, error message)``."""
     try:
@@ -259,8 +262,8 @@ def run_guarded(function: Callable, *args, isolate: bool = True,
 def median_ms(times: List[float]) -> Dict:
     """Median, min, max and all of ``times`` (seconds), in milliseconds."""
     ms = [1000 * t for t in times]
-    return dict(median_ms=statistics.median(ms), min_ms=min(ms),
-                max_ms=max(ms), times_ms=ms)
+    return dict(
+        median_ms=statistics.median(ms), min_ms=min(ms), max_ms=max(ms), times_ms=ms)
 
 
 def machine_info(device: str) -> str:

@@ -16,9 +16,9 @@ from .measure import CLOCK_NAMES
 # Tables
 # ---------------------------------------------------------------------------
 
-TABLE_COLUMNS = ('model', 'phase', 'input', 'params (M)',
-                 'teacher params (M)', 'GFLOPs', 'teacher GFLOPs',
-                 'median ms', 'min-max ms', 'optimizer ms', 'peak mem (MiB)')
+TABLE_COLUMNS = ('model', 'phase', 'input', 'params (M)', 'teacher params (M)',
+                 'GFLOPs', 'teacher GFLOPs', 'median ms', 'min-max ms', 'optimizer ms',
+                 'peak mem (MiB)')
 TARGET_COLUMNS = ('target', 'measured', 'limit', 'result')
 
 
@@ -30,14 +30,20 @@ def _nonzero(value: float, scale: float, digits: int) -> str:
     return _fmt(value / scale, digits) if value else '-'
 
 
-def _row(label: str, phase: str, result: Dict,
+def _row(label: str,
+         phase: str,
+         result: Dict,
          override: Optional[Dict] = None) -> List[str]:
     if 'error' in result:
-        return [label, phase, '-', '-', '-', '-', '-',
-                f'failed: {result["error"]}', '-', '-', '-']
+        return [
+            label, phase, '-', '-', '-', '-', '-', f'failed: {result["error"]}', '-',
+            '-', '-'
+        ]
     result = dict(result, **(override or {}))
     return [
-        label, phase, result['input'],
+        label,
+        phase,
+        result['input'],
         _fmt(result['params'] / 1e6, 2),
         _nonzero(result['teacher_params'], 1e6, 2),
         _fmt(result['flops'] / 1e9),
@@ -53,12 +59,13 @@ def results_table(results: Sequence[Dict], batch: int) -> List[List[str]]:
     """One row per measurement (``TABLE_COLUMNS``)."""
     rows = []
     for result in results:
-        phase = (f'train step (batch {batch})' if result['phase'] == 'train'
-                 else 'test, 1 video')
+        phase = (f'train step (batch {batch})'
+                 if result['phase'] == 'train' else 'test, 1 video')
         rows.append(_row(result['label'], phase, result))
         if 'no_window' in result:
-            rows.append(_row(f'{result["label"]}, window_size=None',
-                             phase, result, result['no_window']))
+            rows.append(
+                _row(f'{result["label"]}, window_size=None', phase, result,
+                     result['no_window']))
     return rows
 
 
@@ -107,12 +114,16 @@ class Target:
         without = _compute_ratio(result, reference)
         if self.flops_scaled:
             limit = self.limit * flops
-            return [[title, f'{ratio:.3f} ({without})',
-                     f'{self.limit} x {flops:.3f} = {limit:.3f}',
-                     _verdict(ratio, limit)]]
-        return [[title, f'{ratio:.3f} (FLOPs {flops:.3f}; {without})',
-                 _fmt(self.limit, 2),
-                 _verdict(ratio, self.limit) if self.limit else 'reported']]
+            return [[
+                title, f'{ratio:.3f} ({without})',
+                f'{self.limit} x {flops:.3f} = {limit:.3f}',
+                _verdict(ratio, limit)
+            ]]
+        return [[
+            title, f'{ratio:.3f} (FLOPs {flops:.3f}; {without})',
+            _fmt(self.limit, 2),
+            _verdict(ratio, self.limit) if self.limit else 'reported'
+        ]]
 
 
 #: The targets, in report order. (a) and (c) speak for the training regime of
@@ -126,10 +137,13 @@ TARGETS = (
            'FLOPs ratio', 'kinet_cache:train', 'tsn:train', 1.1, True),
     Target('a', 'KINet (aux losses off) / TSN train-step time <= 1.1 x '
            'FLOPs ratio', 'kinet_noaux:train', 'tsn:train', 1.1, True),
-    Target('b', '23 sliding windows / one forward over the same 250 frames '
-           '<= 1.05', 'kinet_deploy:test', limit=1.05),
-    Target('c', 'train step with cache / aux losses off <= 1.05',
-           'kinet_cache:train', 'kinet_noaux:train', 1.05),
+    Target(
+        'b', '23 sliding windows / one forward over the same 250 frames '
+        '<= 1.05',
+        'kinet_deploy:test',
+        limit=1.05),
+    Target('c', 'train step with cache / aux losses off <= 1.05', 'kinet_cache:train',
+           'kinet_noaux:train', 1.05),
     Target('c', 'train step with online teachers / aux losses off (reported)',
            'kinet_online:train', 'kinet_noaux:train'),
 )
@@ -173,12 +187,18 @@ def _window_rows(title: str, deploy: Dict, limit: float) -> List[List[str]]:
     flops = deploy['flops'] / deploy['no_window']['flops']
     pairs = deploy['window_ratios']
     return [
-        [title, f'{ratio:.4f} (head {deploy["head_ms"]:.1f} vs '
-         f'{deploy["head_ms_no_window"]:.1f} ms per video; FLOPs '
-         f'{flops:.4f})', str(limit), _verdict(ratio, limit)],
-        ['(b) cross-check: whole-protocol runs, paired median '
-         f'(range {min(pairs):.3f}-{max(pairs):.3f})',
-         f'{deploy["window_ratio"]:.3f}', '-', 'reported'],
+        [
+            title, f'{ratio:.4f} (head {deploy["head_ms"]:.1f} vs '
+            f'{deploy["head_ms_no_window"]:.1f} ms per video; FLOPs '
+            f'{flops:.4f})',
+            str(limit),
+            _verdict(ratio, limit)
+        ],
+        [
+            '(b) cross-check: whole-protocol runs, paired median '
+            f'(range {min(pairs):.3f}-{max(pairs):.3f})',
+            f'{deploy["window_ratio"]:.3f}', '-', 'reported'
+        ],
     ]
 
 
@@ -186,8 +206,8 @@ def _extraction_rows(stats: Optional[Dict]) -> List[List[str]]:
     """(d): what ``tools/extract_pseudo_labels.py`` recorded in its cache."""
     rows = []
     for key, title, digits in (('fps', 'pseudo-label extraction frames/s', 1),
-                               ('bytes_per_frame',
-                                'pseudo-label cache bytes/frame', 0)):
+                               ('bytes_per_frame', 'pseudo-label cache bytes/frame',
+                                0)):
         value = (stats or {}).get(key)
         if value is None:
             measured = 'not available (no extraction_stats.json found)'
@@ -203,8 +223,10 @@ def _repo_relative(path: str) -> str:
 
 def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A GitHub Markdown table."""
-    lines = ['| ' + ' | '.join(columns) + ' |',
-             '|' + '|'.join(' --- ' for _ in columns) + '|']
+    lines = [
+        '| ' + ' | '.join(columns) + ' |',
+        '|' + '|'.join(' --- ' for _ in columns) + '|'
+    ]
     lines += ['| ' + ' | '.join(str(cell) for cell in row) + ' |' for row in rows]
     return '\n'.join(lines)
 
@@ -242,8 +264,7 @@ def render_report(record: Dict) -> str:
         '',
         markdown_table(TABLE_COLUMNS, results_table(results, settings.batch)),
         '',
-        markdown_table(TARGET_COLUMNS,
-                       target_rows(results, record.get('extraction'))),
+        markdown_table(TARGET_COLUMNS, target_rows(results, record.get('extraction'))),
         END_MARK,
     ])
 

@@ -11,7 +11,7 @@ from .labels import LabelMapError, action_class_names, read_label_map
 
 __all__ = [
     'CheckpointMismatchError', 'LabelMapError', 'action_class_names',
-    'class_activation_maps', 'default_target_layer', 'inference_kinet',
-    'init_deployed', 'init_kinet', 'load_checkpoint_strict',
-    'predict_auxiliary_chunked', 'prepare_video', 'read_label_map'
+    'class_activation_maps', 'default_target_layer', 'inference_kinet', 'init_deployed',
+    'init_kinet', 'load_checkpoint_strict', 'predict_auxiliary_chunked',
+    'prepare_video', 'read_label_map'
 ]

@@ -60,11 +60,11 @@ def resolve_layer(model: nn.Module, name: str) -> nn.Module:
     return module
 
 
-def class_activation_maps(model: nn.Module,
-                          data: Dict,
-                          target_class: Optional[int] = None,
-                          target_layer_name: Optional[str] = None
-                          ) -> Tuple[Tensor, Tensor]:
+def class_activation_maps(
+        model: nn.Module,
+        data: Dict,
+        target_class: Optional[int] = None,
+        target_layer_name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
     """Grad-CAM maps of one class for every input frame.
 
     For frame ``t`` with target-layer map ``A_t`` ``(C', h, w)`` and class
@@ -97,8 +97,8 @@ def class_activation_maps(model: nn.Module,
     with torch.enable_grad(), warnings.catch_warnings():
         # GradCAM's non-full backward hook lacks some grad_input, which torch
         # warns about; it reads only grad_output, which is complete.
-        warnings.filterwarnings('ignore', message='Using (a )?non-full backward',
-                                category=FutureWarning)
+        warnings.filterwarnings(
+            'ignore', message='Using (a )?non-full backward', category=FutureWarning)
         cam = GradCAM(cam_model, layer_name)
         # The map itself, not GradCAM's colour blend: the caller overlays it.
         maps, scores = cam._calculate_localization_map(

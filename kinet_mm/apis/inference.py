@@ -55,8 +55,8 @@ def init_kinet(config: ConfigType,
     model_cfg = without_teachers(cfg.model)
     if model_cfg.get('test_cfg'):
         model_cfg['test_cfg'].pop('knowledge_agreement', None)
-    model = init_recognizer(Config(dict(cfg.to_dict(), model=model_cfg)),
-                            checkpoint=None, device='cpu')
+    model = init_recognizer(
+        Config(dict(cfg.to_dict(), model=model_cfg)), checkpoint=None, device='cpu')
     model.cfg = cfg
     if checkpoint is not None:
         loaded = load_checkpoint_strict(model, checkpoint, config_name=name)
@@ -200,8 +200,8 @@ def inference_kinet(model: nn.Module,
         result = model.test_step(copy.deepcopy(data))[0]
         inputs = model.data_preprocessor(copy.deepcopy(data), False)['inputs']
     frames = preprocessed_to_rgb(inputs, model.data_preprocessor)
-    result.frames = frames.round().clamp(0, 255).to(torch.uint8).permute(
-        0, 2, 3, 1).cpu()
+    result.frames = frames.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3,
+                                                                         1).cpu()
     if getattr(model, 'distilling', None):
         aux = predict_auxiliary_chunked(model, inputs, chunk_size, progress)
         for key, value in aux.items():
@@ -209,9 +209,7 @@ def inference_kinet(model: nn.Module,
     if gradcam:
         if target_class is None:
             target_class = int(result.pred_score.argmax())
-        maps, _ = class_activation_maps(model, data, target_class,
-                                        target_layer_name)
+        maps, _ = class_activation_maps(model, data, target_class, target_layer_name)
         result.gradcam = maps[0].cpu()
         result.gradcam_class = target_class
     return result
-

@@ -30,8 +30,7 @@ def read_label_map(path: str,
         raise FileNotFoundError(f'{what} label map not found: {path}')
     with open(path, encoding='utf-8') as f:
         names = [line.strip() for line in f if line.strip()]
-    return _checked(names, num_classes, f'{what} label map {path}', what,
-                    config_key)
+    return _checked(names, num_classes, f'{what} label map {path}', what, config_key)
 
 
 def _checked(names: Sequence[str], num_classes: int, source: str, what: str,
@@ -59,16 +58,16 @@ def action_class_names(cfg: Config,
     """
     if label_map is not None:
         return read_label_map(label_map, num_classes)
-    classes: Union[str, Sequence[str], None] = cfg.get(
-        'test_dataloader', {}).get('dataset', {}).get('metainfo',
-                                                      {}).get('classes')
+    classes: Union[str, Sequence[str],
+                   None] = cfg.get('test_dataloader', {}).get('dataset',
+                                                              {}).get('metainfo',
+                                                                      {}).get('classes')
     key = 'test_dataloader.dataset.metainfo.classes'
     if isinstance(classes, str):
         if not osp.isfile(classes):
             return _indices(num_classes)
-        return _checked([line.strip() for line in _read_lines(classes)],
-                        num_classes, f'{key} ({classes})', 'action',
-                        'model.cls_head.num_classes')
+        return _checked([line.strip() for line in _read_lines(classes)], num_classes,
+                        f'{key} ({classes})', 'action', 'model.cls_head.num_classes')
     if classes:
         return _checked(classes, num_classes, key, 'action',
                         'model.cls_head.num_classes')

@@ -10,8 +10,7 @@ from .teacher_checkpoints import (convert_lip_pspnet, convert_places365_caffe,
                                   convert_places365_pytorch)
 
 __all__ = [
-    'ConversionError', 'KeyAccountant', 'convert_bninception',
-    'convert_lip_pspnet', 'convert_places365_caffe',
-    'convert_places365_pytorch', 'convert_rgb_to_flow',
+    'ConversionError', 'KeyAccountant', 'convert_bninception', 'convert_lip_pspnet',
+    'convert_places365_caffe', 'convert_places365_pytorch', 'convert_rgb_to_flow',
     'convert_torchvision_googlenet', 'cross_modality_weight'
 ]

@@ -21,20 +21,26 @@ import torch
 from torch import Tensor
 
 from ..models.backbones.bn_inception import BNInception
-from .key_accounting import (ConversionError, KeyAccountant,
-                             load_torch_state_dict, strip_prefix)
+from .key_accounting import (ConversionError, KeyAccountant, load_torch_state_dict,
+                             strip_prefix)
 from .teacher_checkpoints import _finish_and_save
 
 #: Caffe layer -> module of :class:`BNInception` (stem).
-STEM_LAYERS = {'conv1_7x7_s2': 'stem.conv1',
-               'conv2_3x3_reduce': 'stem.conv2_reduce',
-               'conv2_3x3': 'stem.conv2'}
+STEM_LAYERS = {
+    'conv1_7x7_s2': 'stem.conv1',
+    'conv2_3x3_reduce': 'stem.conv2_reduce',
+    'conv2_3x3': 'stem.conv2'
+}
 #: Caffe layer suffix inside an inception module -> our branch convolution.
-BRANCH_LAYERS = {'1x1': 'branch1x1', '3x3_reduce': 'branch3x3.0',
-                 '3x3': 'branch3x3.1', 'double_3x3_reduce': 'branch3x3dbl.0',
-                 'double_3x3_1': 'branch3x3dbl.1',
-                 'double_3x3_2': 'branch3x3dbl.2',
-                 'pool_proj': 'branch_pool.1'}
+BRANCH_LAYERS = {
+    '1x1': 'branch1x1',
+    '3x3_reduce': 'branch3x3.0',
+    '3x3': 'branch3x3.1',
+    'double_3x3_reduce': 'branch3x3dbl.0',
+    'double_3x3_1': 'branch3x3dbl.1',
+    'double_3x3_2': 'branch3x3dbl.2',
+    'pool_proj': 'branch_pool.1'
+}
 CLASSIFIERS = ('last_linear.', 'fc.')
 
 
@@ -49,8 +55,7 @@ def caffe_layer_target(layer: str) -> str:
     return f'inception{stage}.{ord(module) - ord("a")}.{BRANCH_LAYERS[branch]}'
 
 
-def map_bninception(state_dict: Dict[str, Tensor],
-                    source_name: str) -> KeyAccountant:
+def map_bninception(state_dict: Dict[str, Tensor], source_name: str) -> KeyAccountant:
     """Map a Caffe-named BN-Inception state dict onto :class:`BNInception`.
 
     Args:
@@ -61,9 +66,11 @@ def map_bninception(state_dict: Dict[str, Tensor],
         KeyAccountant: filled; call ``finish`` with the target's state dict.
     """
     acc = KeyAccountant(strip_prefix(state_dict, 'module.'), source_name)
-    convs = [key[:-len('.weight')] for key in acc.source
-             if key.endswith('.weight') and not key.startswith(CLASSIFIERS)
-             and f'{key[:-len(".weight")]}_bn.weight' in acc.source]
+    convs = [
+        key[:-len('.weight')] for key in acc.source
+        if key.endswith('.weight') and not key.startswith(CLASSIFIERS)
+        and f'{key[:-len(".weight")]}_bn.weight' in acc.source
+    ]
     if not convs:
         raise ConversionError(f'{source_name}: no "<layer>.weight" with a '
                               '"<layer>_bn" BatchNorm: not a BN-Inception file')
@@ -73,12 +80,12 @@ def map_bninception(state_dict: Dict[str, Tensor],
         if layer == 'conv1_7x7_s2':
             weight = weight.flip(1)  # BGR -> RGB input channels
         acc.put(f'{target}.conv.weight', weight)
-        bias = (acc.take(f'{layer}.bias') if acc.has(f'{layer}.bias') else
-                torch.zeros(weight.shape[0]))
+        bias = (
+            acc.take(f'{layer}.bias')
+            if acc.has(f'{layer}.bias') else torch.zeros(weight.shape[0]))
         acc.put(f'{target}.bn.weight', acc.take(f'{bn}.weight'))
         acc.put(f'{target}.bn.bias', acc.take(f'{bn}.bias'))
-        acc.put(f'{target}.bn.running_mean',
-                acc.take(f'{bn}.running_mean') - bias)
+        acc.put(f'{target}.bn.running_mean', acc.take(f'{bn}.running_mean') - bias)
         acc.put(f'{target}.bn.running_var', acc.take(f'{bn}.running_var'))
         tracked = f'{bn}.num_batches_tracked'
         acc.put(f'{target}.bn.num_batches_tracked',
@@ -98,6 +105,9 @@ def convert_bninception(src: str, dst: str) -> 'OrderedDict[str, Tensor]':
     """
     source, _ = load_torch_state_dict(src)
     acc = map_bninception(source, osp.basename(src))
-    return _finish_and_save(acc, BNInception(), dst, dict(
-        source=osp.basename(src), dataset='ImageNet',
-        input='RGB minus [128, 117, 104], std 1'))
+    return _finish_and_save(
+        acc, BNInception(), dst,
+        dict(
+            source=osp.basename(src),
+            dataset='ImageNet',
+            input='RGB minus [128, 117, 104], std 1'))

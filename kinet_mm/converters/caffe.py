@@ -52,12 +52,10 @@ def _message_class(name: str):
     """The protobuf class of one message of :data:`_SCHEMA`, built once."""
     if not _CLASSES:
         try:
-            from google.protobuf import (descriptor_pb2, descriptor_pool,
-                                         message_factory)
+            from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
         except ImportError as err:
-            raise ImportError(
-                'Reading Caffe files needs the `protobuf` package '
-                '(requirements/runtime.txt).') from err
+            raise ImportError('Reading Caffe files needs the `protobuf` package '
+                              '(requirements/runtime.txt).') from err
         field_proto = descriptor_pb2.FieldDescriptorProto
         file_proto = descriptor_pb2.FileDescriptorProto(
             name=f'{_PACKAGE}.proto', package=_PACKAGE, syntax='proto2')
@@ -65,7 +63,8 @@ def _message_class(name: str):
             msg = file_proto.message_type.add(name=message)
             for field, number, ftype, label, type_name in fields:
                 entry = msg.field.add(
-                    name=field, number=number,
+                    name=field,
+                    number=number,
                     type=field_proto.Type.Value(ftype),
                     label=field_proto.Label.Value(label))
                 if type_name:
@@ -77,8 +76,8 @@ def _message_class(name: str):
             if hasattr(message_factory, 'GetMessageClass'):
                 _CLASSES[message] = message_factory.GetMessageClass(descriptor)
             else:  # protobuf < 4.21
-                _CLASSES[message] = message_factory.MessageFactory(
-                    pool).GetPrototype(descriptor)
+                _CLASSES[message] = message_factory.MessageFactory(pool).GetPrototype(
+                    descriptor)
     return _CLASSES[name]
 
 
@@ -91,8 +90,7 @@ def blob_to_tensor(blob) -> Tensor:
     values = blob.data if len(blob.data) else blob.double_data
     array = np.asarray(values, dtype=np.float32)
     if array.size != int(np.prod(shape)):
-        raise ConversionError(
-            f'Caffe blob of shape {shape} holds {array.size} values')
+        raise ConversionError(f'Caffe blob of shape {shape} holds {array.size} values')
     if not blob.HasField('shape'):
         # The legacy fields cannot say "1-d": drop the padding ones, as Caffe
         # does when it reshapes a legacy blob into a layer's declared shape.
@@ -111,8 +109,7 @@ def read_caffemodel(path: str) -> 'OrderedDict[str, List[Tensor]]':
         try:
             net.ParseFromString(f.read())
         except Exception as err:  # noqa: BLE001  (protobuf's DecodeError)
-            raise ConversionError(
-                f'{path} is not a Caffe NetParameter: {err}') from err
+            raise ConversionError(f'{path} is not a Caffe NetParameter: {err}') from err
     layers = list(net.layer) or list(net.layers)
     weights = OrderedDict()
     for layer in layers:
@@ -136,7 +133,6 @@ def read_mean_binaryproto(path: str) -> List[float]:
     if image.dim() == 4:
         image = image[0]
     if image.dim() != 3 or image.shape[0] != 3:
-        raise ConversionError(
-            f'{path}: expected a (1, 3, H, W) mean image, got '
-            f'{tuple(image.shape)}')
+        raise ConversionError(f'{path}: expected a (1, 3, H, W) mean image, got '
+                              f'{tuple(image.shape)}')
     return image.double().mean(dim=(1, 2)).tolist()

@@ -35,7 +35,8 @@ from torch import Tensor
 from ..utils.io import atomic_write
 
 
-def cross_modality_weight(rgb_weight: Tensor, in_channels: int,
+def cross_modality_weight(rgb_weight: Tensor,
+                          in_channels: int,
                           time: Optional[int] = None) -> Tensor:
     """A flow kernel from an RGB kernel (TSN, section 3.2).
 
@@ -72,7 +73,9 @@ def first_rgb_conv_key(state_dict: dict, rgb_channels: int = 3) -> str:
     raise KeyError(f'no conv weight with {rgb_channels} input channels')
 
 
-def convert_rgb_to_flow(src: str, dst: str, in_channels: int,
+def convert_rgb_to_flow(src: str,
+                        dst: str,
+                        in_channels: int,
                         key: Optional[str] = None,
                         time: Optional[int] = None) -> str:
     """Write ``dst``: the checkpoint ``src`` with its input conv ``key``
@@ -95,19 +98,25 @@ def convert_rgb_to_flow(src: str, dst: str, in_channels: int,
     state_dict = dict(ckpt.get('state_dict', ckpt))
     key = key or first_rgb_conv_key(state_dict)
     if key not in state_dict:
-        convs = [k for k, v in state_dict.items()
-                 if k.endswith('weight') and v.dim() >= 4][:3]
+        convs = [
+            k for k, v in state_dict.items() if k.endswith('weight') and v.dim() >= 4
+        ][:3]
         raise KeyError(f'{src} has no "{key}" (--key); its first conv weights '
                        f'are {convs}')
     rgb = state_dict[key]
     state_dict[key] = cross_modality_weight(rgb, in_channels, time)
-    meta = dict(cross_modality=dict(
-        src=src, key=key, in_channels=in_channels, time=time,
-        rule='TSN sec. 3.2: mean over RGB channels, replicated'))
+    meta = dict(
+        cross_modality=dict(
+            src=src,
+            key=key,
+            in_channels=in_channels,
+            time=time,
+            rule='TSN sec. 3.2: mean over RGB channels, replicated'))
     if osp.dirname(dst):
         os.makedirs(osp.dirname(dst), exist_ok=True)
-    atomic_write(dst, lambda f: torch.save(
-        dict(state_dict=state_dict, meta=meta), f))
-    print_log(f'{key}: {tuple(rgb.shape)} -> '
-              f'{tuple(state_dict[key].shape)}; wrote {dst}', logger='current')
+    atomic_write(dst, lambda f: torch.save(dict(state_dict=state_dict, meta=meta), f))
+    print_log(
+        f'{key}: {tuple(rgb.shape)} -> '
+        f'{tuple(state_dict[key].shape)}; wrote {dst}',
+        logger='current')
     return key

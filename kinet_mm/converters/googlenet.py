@@ -29,8 +29,8 @@ from .key_accounting import KeyAccountant, load_torch_state_dict
 from .rename import apply_rules
 
 #: torchvision's ``inception3a`` .. ``inception5b`` are mixed 3b .. 5c.
-MIXED = dict(zip(('3a', '3b', '4a', '4b', '4c', '4d', '4e', '5a', '5b'),
-                 INCEPTION_WIDTHS))
+MIXED = dict(
+    zip(('3a', '3b', '4a', '4b', '4c', '4d', '4e', '5a', '5b'), INCEPTION_WIDTHS))
 #: BN of TF-slim's Inception-v1, kept by torchvision's port.
 NORM_CFG = dict(type='BN', eps=1e-3, requires_grad=True)
 #: torchvision's stride-2 max-pools: ``MaxPool2d(k, 2, ceil_mode=True)``.
@@ -62,8 +62,7 @@ def map_torchvision_googlenet(source, source_name: str) -> KeyAccountant:
     return acc
 
 
-def convert_torchvision_googlenet(src: str,
-                                  dst: str) -> 'OrderedDict[str, Tensor]':
+def convert_torchvision_googlenet(src: str, dst: str) -> 'OrderedDict[str, Tensor]':
     """Convert a torchvision GoogLeNet state dict into an InceptionV1 checkpoint.
 
     Every source tensor is used or discarded for a stated reason and every
@@ -84,11 +83,13 @@ def convert_torchvision_googlenet(src: str,
     model = InceptionV1(norm_cfg=NORM_CFG, pool_mode=POOL_MODE)
     state_dict = acc.finish(model.state_dict())
     model.load_state_dict(state_dict, strict=True)
-    meta = dict(source=osp.basename(src), converter='kinet_mm.converters',
-                accounting=acc.summary(), norm_cfg=NORM_CFG,
-                pool_mode=POOL_MODE)
+    meta = dict(
+        source=osp.basename(src),
+        converter='kinet_mm.converters',
+        accounting=acc.summary(),
+        norm_cfg=NORM_CFG,
+        pool_mode=POOL_MODE)
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-    atomic_write(dst, lambda f: torch.save(
-        dict(meta=meta, state_dict=state_dict), f))
+    atomic_write(dst, lambda f: torch.save(dict(meta=meta, state_dict=state_dict), f))
     print_log(f'{src} -> {dst}: {acc.summary()}', logger='current')
     return state_dict

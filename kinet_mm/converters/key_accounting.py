@@ -72,9 +72,10 @@ class KeyAccountant:
         Returns:
             list[str]: The discarded keys.
         """
-        keys = [k for k in self.source
-                if k.startswith(prefix) and k not in self.used
-                and k not in self.discarded]
+        keys = [
+            k for k in self.source
+            if k.startswith(prefix) and k not in self.used and k not in self.discarded
+        ]
         if not keys:
             raise ConversionError(
                 f'{self.source_name}: nothing under {prefix!r} to discard')
@@ -105,31 +106,30 @@ class KeyAccountant:
         """
         self._fill_legacy_batch_norm_counters(expected)
         errors = list(self.errors)
-        unused = [k for k in self.source
-                  if k not in self.used and k not in self.discarded]
+        unused = [
+            k for k in self.source if k not in self.used and k not in self.discarded
+        ]
         missing = [k for k in expected if k not in self.target]
         unexpected = [k for k in self.target if k not in expected]
-        shapes = [f'{k}: converted {tuple(v.shape)}, model '
-                  f'{tuple(expected[k].shape)}'
-                  for k, v in self.target.items()
-                  if k in expected and v.shape != expected[k].shape]
-        for title, items in (('source keys never used', unused),
-                             ('target keys never filled', missing),
+        shapes = [
+            f'{k}: converted {tuple(v.shape)}, model '
+            f'{tuple(expected[k].shape)}' for k, v in self.target.items()
+            if k in expected and v.shape != expected[k].shape
+        ]
+        for title, items in (('source keys never used',
+                              unused), ('target keys never filled', missing),
                              ('converted keys the model does not have',
                               unexpected), ('shape mismatches', shapes)):
             if items:
-                errors.append(f'{len(items)} {title}:\n    ' +
-                              '\n    '.join(items))
+                errors.append(f'{len(items)} {title}:\n    ' + '\n    '.join(items))
         if errors:
             raise ConversionError(
                 f'Converting {self.source_name} failed the key accounting '
                 '(check that the source file and the --config describe the '
                 'same network):\n  ' + '\n  '.join(errors))
-        return OrderedDict(
-            (k, self.target[k].to(expected[k].dtype)) for k in expected)
+        return OrderedDict((k, self.target[k].to(expected[k].dtype)) for k in expected)
 
-    def _fill_legacy_batch_norm_counters(self,
-                                         expected: Mapping[str, Tensor]) -> None:
+    def _fill_legacy_batch_norm_counters(self, expected: Mapping[str, Tensor]) -> None:
         """Zero ``num_batches_tracked`` of every converted BatchNorm, if the
         source predates the counter.
 
@@ -157,8 +157,8 @@ class KeyAccountant:
         text = (f'{len(self.used)} source tensors used, {len(self.target)} '
                 f'target tensors written')
         if self.discarded:
-            text += (f', {len(self.discarded)} source tensors discarded ('
-                     + '; '.join(reasons) + ')')
+            text += (f', {len(self.discarded)} source tensors discarded (' +
+                     '; '.join(reasons) + ')')
         if self.filled_counters:
             text += (f', {len(self.filled_counters)} BatchNorm '
                      'num_batches_tracked set to 0 (the source predates them)')
@@ -168,14 +168,13 @@ class KeyAccountant:
 def strip_prefix(state_dict: Mapping[str, Tensor],
                  prefix: str) -> 'OrderedDict[str, Tensor]':
     """Remove ``prefix`` (e.g. DataParallel's ``'module.'``) where present."""
-    return OrderedDict(
-        (k[len(prefix):] if k.startswith(prefix) else k, v)
-        for k, v in state_dict.items())
+    return OrderedDict((k[len(prefix):] if k.startswith(prefix) else k, v)
+                       for k, v in state_dict.items())
 
 
-def load_torch_state_dict(path: str,
-                          keys: Iterable[str] = ('state_dict', )
-                          ) -> Tuple['OrderedDict[str, Tensor]', Optional[Dict]]:
+def load_torch_state_dict(
+    path: str, keys: Iterable[str] = ('state_dict', )
+) -> Tuple['OrderedDict[str, Tensor]', Optional[Dict]]:
     """Read a PyTorch checkpoint without executing pickled code.
 
     ``torch.load(weights_only=True)`` only rebuilds tensors and plain Python

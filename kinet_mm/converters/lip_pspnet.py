@@ -21,13 +21,18 @@ from .key_accounting import KeyAccountant, strip_prefix
 from .rename import apply_rules
 
 #: ``feats.blocks`` index -> the canonical name of the same module.
-_BLOCK_ALIASES = {0: 'denseblock1', 1: 'transition1', 2: 'denseblock2',
-                  3: 'transition2', 4: 'denseblock3', 5: 'transition3',
-                  6: 'denseblock4'}
+_BLOCK_ALIASES = {
+    0: 'denseblock1',
+    1: 'transition1',
+    2: 'denseblock2',
+    3: 'transition2',
+    4: 'denseblock3',
+    5: 'transition3',
+    6: 'denseblock4'
+}
 
 
-def map_lip_pspnet(state_dict: Dict[str, Tensor],
-                       source_name: str) -> KeyAccountant:
+def map_lip_pspnet(state_dict: Dict[str, Tensor], source_name: str) -> KeyAccountant:
     """Map the LIP PSPNet-DenseNet-121 onto MMSeg ``EncoderDecoder`` with
     ``DenseNetStride8`` and ``PSPUpsampleHead``.
 

@@ -39,8 +39,7 @@ def caffe_block_names(stage: int, num_blocks: int,
     return [chr(ord('a') + i) for i in range(num_blocks)]
 
 
-def _put_caffe_bn(acc: KeyAccountant, bn: str, scale: str,
-                  target: str) -> None:
+def _put_caffe_bn(acc: KeyAccountant, bn: str, scale: str, target: str) -> None:
     """Caffe ``BatchNorm`` + ``Scale`` layers into one PyTorch BatchNorm2d.
 
     Caffe keeps running sums: ``mean = blobs[0] / blobs[2]``,
@@ -57,8 +56,8 @@ def _put_caffe_bn(acc: KeyAccountant, bn: str, scale: str,
 
 
 def map_caffe_resnet(layers: 'OrderedDict[str, List[Tensor]]',
-                         stage_blocks: Sequence[int], fc_name: str,
-                         source_name: str) -> KeyAccountant:
+                     stage_blocks: Sequence[int], fc_name: str,
+                     source_name: str) -> KeyAccountant:
     """Map a Caffe ResNet's layers onto MMPretrain ``ResNet`` + ``LinearClsHead``.
 
     Args:
@@ -83,8 +82,7 @@ def map_caffe_resnet(layers: 'OrderedDict[str, List[Tensor]]',
             src = f'{stage}{block}'
             dst = f'backbone.layer{s + 1}.{b}'
             if b == 0:  # the projection shortcut
-                acc.put(f'{dst}.downsample.0.weight',
-                        acc.take(f'res{src}_branch1/0'))
+                acc.put(f'{dst}.downsample.0.weight', acc.take(f'res{src}_branch1/0'))
                 _put_caffe_bn(acc, f'bn{src}_branch1', f'scale{src}_branch1',
                               f'{dst}.downsample.1')
             for i, branch in enumerate('abc', start=1):
@@ -98,7 +96,7 @@ def map_caffe_resnet(layers: 'OrderedDict[str, List[Tensor]]',
 
 
 def map_torchvision_resnet(state_dict: Dict[str, Tensor],
-                               source_name: str) -> KeyAccountant:
+                           source_name: str) -> KeyAccountant:
     """Map a torchvision ResNet state dict (``module.`` prefixes allowed) onto
     MMPretrain ``ResNet`` + ``LinearClsHead``: the module names are the same
     apart from the ``backbone.`` / ``head.`` prefixes."""

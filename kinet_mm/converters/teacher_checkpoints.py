@@ -21,8 +21,7 @@ from ..models.teachers.utils import (build_in_scope, load_teacher_config,
                                      read_normalization)
 from ..utils.io import atomic_write
 from .caffe import read_caffemodel, read_mean_binaryproto
-from .key_accounting import (ConversionError, KeyAccountant,
-                             load_torch_state_dict)
+from .key_accounting import ConversionError, KeyAccountant, load_torch_state_dict
 from .lip_pspnet import map_lip_pspnet
 from .places365 import map_caffe_resnet, map_torchvision_resnet
 
@@ -32,11 +31,11 @@ PLACES365_CAFFE_CONFIG = 'kinet_mm::teachers/resnet152_places365.py'
 PLACES365_PYTORCH_CONFIG = 'kinet_mm::teachers/resnet18_places365.py'
 
 
-def build_target(config: str, registry,
+def build_target(config: str,
+                 registry,
                  cfg_options: Optional[Dict] = None) -> nn.Module:
     """The randomly initialised teacher network that ``config`` describes."""
-    return build_in_scope(
-        load_teacher_config(config, cfg_options).model, registry)
+    return build_in_scope(load_teacher_config(config, cfg_options).model, registry)
 
 
 def _finish_and_save(acc: KeyAccountant, model: nn.Module, dst: str,
@@ -47,8 +46,7 @@ def _finish_and_save(acc: KeyAccountant, model: nn.Module, dst: str,
     meta = dict(meta, converter='kinet_mm.converters', accounting=acc.summary())
     dirname = osp.dirname(osp.abspath(dst))
     os.makedirs(dirname, exist_ok=True)
-    atomic_write(dst, lambda f: torch.save(
-        dict(meta=meta, state_dict=state_dict), f))
+    atomic_write(dst, lambda f: torch.save(dict(meta=meta, state_dict=state_dict), f))
     print_log(f'{meta["source"]} -> {dst}: {acc.summary()}', logger='current')
     return state_dict
 
@@ -59,12 +57,14 @@ def _convert_state_dict(src: str, dst: str, config: str, registry, mapping,
     source, _ = load_torch_state_dict(src)
     model = build_target(config, registry, cfg_options)
     acc = mapping(source, osp.basename(src))
-    return _finish_and_save(acc, model, dst, dict(
-        meta, source=osp.basename(src), config=config))
+    return _finish_and_save(acc, model, dst,
+                            dict(meta, source=osp.basename(src), config=config))
 
 
 def convert_lip_pspnet(
-        src: str, dst: str, config: str = LIP_CONFIG,
+        src: str,
+        dst: str,
+        config: str = LIP_CONFIG,
         cfg_options: Optional[Dict] = None) -> 'OrderedDict[str, Tensor]':
     """Single-Human-Parsing-LIP's ``PSPNet_last`` -> MMSeg checkpoint.
 
@@ -79,7 +79,9 @@ def convert_lip_pspnet(
 
 
 def convert_places365_pytorch(
-        src: str, dst: str, config: str = PLACES365_PYTORCH_CONFIG,
+        src: str,
+        dst: str,
+        config: str = PLACES365_PYTORCH_CONFIG,
         cfg_options: Optional[Dict] = None) -> 'OrderedDict[str, Tensor]':
     """CSAILVision's ``resnet{18,50}_places365.pth.tar`` -> MMPretrain checkpoint.
 
@@ -90,7 +92,8 @@ def convert_places365_pytorch(
                                dict(dataset='Places365', classes=365))
 
 
-def check_caffe_mean(mean_file: str, config: str,
+def check_caffe_mean(mean_file: str,
+                     config: str,
                      cfg_options: Optional[Dict] = None,
                      tolerance: float = 0.5) -> Sequence[float]:
     """Compare the config's mean with the Caffe mean image; error if they differ.
@@ -110,7 +113,8 @@ def check_caffe_mean(mean_file: str, config: str,
     return file_mean
 
 
-def convert_places365_caffe(src: str, dst: str,
+def convert_places365_caffe(src: str,
+                            dst: str,
                             config: str = PLACES365_CAFFE_CONFIG,
                             cfg_options: Optional[Dict] = None,
                             mean_file: Optional[str] = None,
@@ -122,14 +126,16 @@ def convert_places365_caffe(src: str, dst: str,
         mean_file (str, optional): ``places365CNN_mean.binaryproto``; when
             given, the config's mean must match its per-channel mean.
     """
-    meta = dict(source=osp.basename(src), config=config, dataset='Places365',
-                classes=365)
+    meta = dict(
+        source=osp.basename(src), config=config, dataset='Places365', classes=365)
     if mean_file is not None:
         meta['mean_bgr'] = check_caffe_mean(mean_file, config, cfg_options)
     else:
-        print_log('No --mean-file: the config\'s mean is not checked against '
-                  'places365CNN_mean.binaryproto.', logger='current',
-                  level=logging.WARNING)
+        print_log(
+            'No --mean-file: the config\'s mean is not checked against '
+            'places365CNN_mean.binaryproto.',
+            logger='current',
+            level=logging.WARNING)
     model = build_target(config, MMPRETRAIN_MODELS, cfg_options)
     layers = read_caffemodel(src)
     acc = map_caffe_resnet(layers, model.backbone.stage_blocks, fc_name,

@@ -70,15 +70,14 @@ def parse_annotation_lines(ann_file: str,
         tuple[list[AnnotationLine], list[Problem]]
     """
     if dataset_type not in SUPPORTED_TYPES:
-        raise AnnotationError(
-            f'Cannot check annotation files of {dataset_type}: only '
-            f'{SUPPORTED_TYPES} are supported.')
+        raise AnnotationError(f'Cannot check annotation files of {dataset_type}: only '
+                              f'{SUPPORTED_TYPES} are supported.')
     if dataset_type == 'VideoDataset':
         num_fields, usage = 1, '<file> <label>'
     else:
         num_fields = 3 if with_offset else 2
-        usage = ('<frame dir> <offset> <total frames> <label>' if with_offset
-                 else '<frame dir> <total frames> <label>')
+        usage = ('<frame dir> <offset> <total frames> <label>'
+                 if with_offset else '<frame dir> <total frames> <label>')
     lines, problems = [], []
     with open(ann_file, encoding='utf-8') as f:
         for lineno, raw in enumerate(f, start=1):
@@ -86,8 +85,9 @@ def parse_annotation_lines(ann_file: str,
             # Split exactly as the dataset will: VideoDataset on its
             # delimiter (two spaces make an empty field), RawframeDataset on
             # any whitespace.
-            fields = (text.strip().split(delimiter)
-                      if dataset_type == 'VideoDataset' else text.split())
+            fields = (
+                text.strip().split(delimiter)
+                if dataset_type == 'VideoDataset' else text.split())
 
             def bad(message: str) -> None:
                 problems.append(Problem(ann_file, lineno, message))
@@ -125,16 +125,18 @@ def check_labels(lines: Sequence[AnnotationLine], ann_file: str,
                  num_classes: int) -> List[Problem]:
     """Labels outside ``[0, num_classes)``."""
     return [
-        Problem(ann_file, line.lineno,
-                f'label {label} of {line.path!r} is outside [0, {num_classes})'
-                f' (num_classes={num_classes})')
-        for line in lines for label in line.labels
+        Problem(
+            ann_file, line.lineno,
+            f'label {label} of {line.path!r} is outside [0, {num_classes})'
+            f' (num_classes={num_classes})') for line in lines for label in line.labels
         if not 0 <= label < num_classes
     ]
 
 
-def check_paths(lines: Sequence[AnnotationLine], ann_file: str,
-                prefix: str, directories: bool = False) -> List[Problem]:
+def check_paths(lines: Sequence[AnnotationLine],
+                ann_file: str,
+                prefix: str,
+                directories: bool = False) -> List[Problem]:
     """Videos (or frame directories) that do not exist under ``prefix``."""
     exists = osp.isdir if directories else osp.isfile
     kind = 'frame directory' if directories else 'video file'
@@ -156,8 +158,10 @@ def load_mmaction_check_videos():
     return load_mmaction_tool('analysis_tools/check_videos.py')
 
 
-def check_decoding(lines: Sequence[AnnotationLine], ann_file: str,
-                   prefix: str, decoder: str = 'Decord') -> List[Problem]:
+def check_decoding(lines: Sequence[AnnotationLine],
+                   ann_file: str,
+                   prefix: str,
+                   decoder: str = 'Decord') -> List[Problem]:
     """Videos that MMAction2's ``check_videos.py`` cannot decode.
 
     Runs that script's check (``<decoder>Init``, ``RandomSampleFrames``,
@@ -184,20 +188,24 @@ def check_decoding(lines: Sequence[AnnotationLine], ann_file: str,
         for line in lines:
             filename = osp.join(prefix, line.path)
             by_path[filename] = line
-            infos.append(dict(filename=filename, label=line.labels[0],
-                              start_index=0, modality='RGB'))
+            infos.append(
+                dict(
+                    filename=filename,
+                    label=line.labels[0],
+                    start_index=0,
+                    modality='RGB'))
         track_progress(
-            lambda info: script._do_check_videos(lock, pipeline, output_file,
-                                                 info), infos)
+            lambda info: script._do_check_videos(lock, pipeline, output_file, info),
+            infos)
         with open(output_file) as f:
             failed = [p.strip() for p in f if p.strip()]
     finally:
         os.remove(output_file)
     return [
-        Problem(ann_file, by_path[p].lineno,
-                f'video file {p!r} cannot be decoded with {decoder} '
-                '(MMAction2 tools/analysis_tools/check_videos.py)')
-        for p in failed
+        Problem(
+            ann_file, by_path[p].lineno,
+            f'video file {p!r} cannot be decoded with {decoder} '
+            '(MMAction2 tools/analysis_tools/check_videos.py)') for p in failed
     ]
 
 
@@ -207,5 +215,3 @@ def format_problems(problems: Sequence[Problem], limit: int = 30) -> str:
     if len(problems) > limit:
         shown.append(f'... and {len(problems) - limit} more')
     return '\n'.join(shown)
-
-

@@ -7,8 +7,7 @@ from mmaction.registry import DATASETS
 from mmengine.logging import print_log
 
 from .annotation_check import (AnnotationError, check_decoding, check_labels,
-                               check_paths, format_problems,
-                               parse_annotation_lines)
+                               check_paths, format_problems, parse_annotation_lines)
 
 
 class AnnotationCheckMixin:
@@ -37,8 +36,11 @@ class AnnotationCheckMixin:
     parent dataset's, so configs and ``--cfg-options`` keep working unchanged.
     """
 
-    def __init__(self, *args, check_files: bool = True,
-                 check_videos: bool = False, decoder: str = 'Decord',
+    def __init__(self,
+                 *args,
+                 check_files: bool = True,
+                 check_videos: bool = False,
+                 decoder: str = 'Decord',
                  **kwargs) -> None:
         self.check_files = check_files
         self.check_videos = check_videos
@@ -69,32 +71,33 @@ class AnnotationCheckMixin:
         parent = 'VideoDataset' if self._prefix_key() == 'video' \
             else 'RawframeDataset'
         lines, problems = parse_annotation_lines(
-            self.ann_file, parent,
+            self.ann_file,
+            parent,
             delimiter=getattr(self, 'delimiter', ' '),
             multi_class=self.multi_class,
             with_offset=getattr(self, 'with_offset', False))
         problems += check_labels(lines, self.ann_file, num_classes)
         prefix = self.data_prefix.get(self._prefix_key(), '')
         if self.check_files:
-            missing = check_paths(lines, self.ann_file, prefix,
-                                  directories=self._prefix_key() == 'img')
+            missing = check_paths(
+                lines, self.ann_file, prefix, directories=self._prefix_key() == 'img')
             problems += missing
             missing_lines = {p.lineno for p in missing}
             lines = [x for x in lines if x.lineno not in missing_lines]
         if self.check_videos and self._prefix_key() == 'video':
-            problems += check_decoding(lines, self.ann_file, prefix,
-                                       self.decoder)
+            problems += check_decoding(lines, self.ann_file, prefix, self.decoder)
         if problems:
             problems.sort(key=lambda p: p.lineno)
             raise AnnotationError(
                 f'{name}: {len(problems)} problem(s) in {self.ann_file}; fix '
-                'or remove these lines before training:\n' +
-                format_problems(problems))
+                'or remove these lines before training:\n' + format_problems(problems))
         done = ['format', f'labels in [0, {num_classes})']
         done += ['files exist'] if self.check_files else []
         done += ['videos decode'] if self.check_videos else []
-        print_log(f'{name}: {self.ann_file}: {len(lines)} lines checked ('
-                  + ', '.join(done) + ')', logger='current')
+        print_log(
+            f'{name}: {self.ann_file}: {len(lines)} lines checked (' + ', '.join(done) +
+            ')',
+            logger='current')
 
 
 @DATASETS.register_module()

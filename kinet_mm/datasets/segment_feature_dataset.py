@@ -111,8 +111,8 @@ class SegmentFeatureDataset(BaseDataset):
             raise ValueError(f'{self.ann_file}: no videos (groups filter '
                              f'{self.groups}).')
         if self.labelled_fraction < 1:
-            keep = labelled_subset(len(data_list), self.labelled_fraction,
-                                   self.label_seed)
+            keep = labelled_subset(
+                len(data_list), self.labelled_fraction, self.label_seed)
             for info, labelled in zip(data_list, keep):
                 info['label'] = info['label'] if labelled else UNLABELLED
         return data_list
@@ -122,6 +122,5 @@ class SegmentFeatureDataset(BaseDataset):
         entry = self.cache.read(info['key'])
         sample = ActionDataSample().set_gt_label(info['label'])
         sample.set_metainfo(dict(key=info['key'], sample_idx=idx))
-        data = dict(inputs=torch.from_numpy(entry.features),
-                    data_samples=sample)
+        data = dict(inputs=torch.from_numpy(entry.features), data_samples=sample)
         return self.pipeline(data)

@@ -22,8 +22,12 @@ from typing import Dict, List, Sequence
 
 #: Official class indices (UCF-101 ``classInd.txt``, 1-based) of the proxy's
 #: classes.
-PROXY_CLASSES = {'ApplyEyeMakeup': 1, 'Basketball': 8, 'CricketShot': 24,
-                 'SoccerJuggling': 84}
+PROXY_CLASSES = {
+    'ApplyEyeMakeup': 1,
+    'Basketball': 8,
+    'CricketShot': 24,
+    'SoccerJuggling': 84
+}
 
 #: Real clip -> its place in the proxy's ``videos/`` tree. Four are UCF-101
 #: clips (the eye-make-up one lost its group and clip numbers, given here);
@@ -86,15 +90,22 @@ def build_file_lists(data_root: str,
         # The tool reads and writes data/ucf101/... under its working dir.
         os.makedirs(osp.join(work, 'data'))
         os.symlink(data_root, osp.join(work, 'data', 'ucf101'))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            filter(None, [tools_root, os.environ.get('PYTHONPATH')])))
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(
+                filter(None, [tools_root, os.environ.get('PYTHONPATH')])))
         subprocess.run([
-            sys.executable, script, 'ucf101', f'data/ucf101/{data_format}/',
-            '--level', '2', '--format', data_format, '--shuffle', '--seed',
+            sys.executable, script, 'ucf101', f'data/ucf101/{data_format}/', '--level',
+            '2', '--format', data_format, '--shuffle', '--seed',
             str(seed)
-        ], cwd=work, env=env, check=True)
-    return [osp.join(data_root, f'ucf101_{subset}_split_{k}_{data_format}.txt')
-            for k in (1, 2, 3) for subset in ('train', 'val')]
+        ],
+                       cwd=work,
+                       env=env,
+                       check=True)
+    return [
+        osp.join(data_root, f'ucf101_{subset}_split_{k}_{data_format}.txt')
+        for k in (1, 2, 3) for subset in ('train', 'val')
+    ]
 
 
 def build_realclip_proxy(real_clips: str, data_root: str) -> Dict[str, Dict]:
@@ -120,17 +131,18 @@ def build_realclip_proxy(real_clips: str, data_root: str) -> Dict[str, Dict]:
         if osp.lexists(link):
             os.remove(link)
         os.symlink(source, link)
-    _write(osp.join(annotations, 'classInd.txt'),
-           [f'{index} {name}' for name, index in PROXY_CLASSES.items()])
+    _write(
+        osp.join(annotations, 'classInd.txt'),
+        [f'{index} {name}' for name, index in PROXY_CLASSES.items()])
     videos = [osp.splitext(v)[0] for v in PROXY_VIDEOS.values()]
     counts = {}
     for k, test in enumerate(PROXY_TEST_VIDEOS, 1):
         train = [v for v in videos if v not in test]
         # Official lines: ".avi" whatever the file (the tool matches stems).
-        _write(osp.join(annotations, f'trainlist0{k}.txt'),
-               [f'{v}.avi {PROXY_CLASSES[v.split("/")[0]]}' for v in train])
-        _write(osp.join(annotations, f'testlist0{k}.txt'),
-               [f'{v}.avi' for v in test])
+        _write(
+            osp.join(annotations, f'trainlist0{k}.txt'),
+            [f'{v}.avi {PROXY_CLASSES[v.split("/")[0]]}' for v in train])
+        _write(osp.join(annotations, f'testlist0{k}.txt'), [f'{v}.avi' for v in test])
         counts[f'split {k}'] = dict(train=len(train), test=len(test))
     return counts
 

@@ -29,10 +29,11 @@ def default_deploy_config(backend_file: str) -> Config:
     io = dict(input_names=['input'], output_names=['output'], input_shape=None)
     ir = dict(onnx_config=dict(type='onnx', **io)) if ext == '.onnx' else \
         dict(ir_config=dict(type='torchscript', **io))
-    return Config(dict(
-        codebase_config=dict(type='mmaction', task='VideoRecognition'),
-        backend_config=dict(type=BACKENDS[ext]),
-        **ir))
+    return Config(
+        dict(
+            codebase_config=dict(type='mmaction', task='VideoRecognition'),
+            backend_config=dict(type=BACKENDS[ext]),
+            **ir))
 
 
 class DeployedRecognizer(nn.Module):
@@ -51,8 +52,8 @@ class DeployedRecognizer(nn.Module):
         backend (str): ``'onnxruntime'`` or ``'torchscript'``.
     """
 
-    def __init__(self, backend_model: nn.Module, cfg: Config,
-                 backend_file: str, backend: str) -> None:
+    def __init__(self, backend_model: nn.Module, cfg: Config, backend_file: str,
+                 backend: str) -> None:
         super().__init__()
         self.backend_model = backend_model
         self.cfg = cfg
@@ -140,6 +141,7 @@ def export_model(config: Union[str, Path, Config],
     ir = get_ir_config(deploy_cfg)
     export = torch2torchscript if IR.get(ir['type']) == IR.TORCHSCRIPT \
         else torch2onnx
-    export(str(video), str(work_dir), ir['save_file'], deploy_cfg, config,
-           checkpoint, device)
+    export(
+        str(video), str(work_dir), ir['save_file'], deploy_cfg, config, checkpoint,
+        device)
     return osp.join(str(work_dir), ir['save_file'])

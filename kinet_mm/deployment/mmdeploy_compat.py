@@ -98,10 +98,11 @@ def _running_modules(model: Any) -> Iterator[List[str]]:
     if isinstance(model, torch.nn.Module):
         for name, module in model.named_modules():
             label = f'{name or "<model>"} ({type(module).__name__})'
-            handles.append(module.register_forward_pre_hook(
-                functools.partial(_enter, stack, label)))
-            handles.append(module.register_forward_hook(
-                functools.partial(_leave, stack)))
+            handles.append(
+                module.register_forward_pre_hook(
+                    functools.partial(_enter, stack, label)))
+            handles.append(
+                module.register_forward_hook(functools.partial(_leave, stack)))
     try:
         yield stack
     finally:
@@ -211,9 +212,10 @@ def fix_video_recognition(module: Any) -> None:
             and not getattr(build, '_kinet_mmdeploy', False):
 
         @functools.wraps(build)
-        def build_backend_model(self, model_files=None,
-                                data_preprocessor_updater: Optional[
-                                    Callable] = None, **kwargs):
+        def build_backend_model(self,
+                                model_files=None,
+                                data_preprocessor_updater: Optional[Callable] = None,
+                                **kwargs):
             if data_preprocessor_updater is not None:
                 preprocessor = data_preprocessor_updater(
                     self.model_cfg.model.data_preprocessor)
@@ -227,14 +229,16 @@ def fix_video_recognition(module: Any) -> None:
     if not getattr(create, '_kinet_mmdeploy', False):
 
         @functools.wraps(create)
-        def create_input(self, imgs, input_shape=None, data_preprocessor=None,
+        def create_input(self,
+                         imgs,
+                         input_shape=None,
+                         data_preprocessor=None,
                          **kwargs):
             paths = [imgs] if isinstance(imgs, str) else imgs
             if isinstance(paths, (list, tuple)) and paths and all(
                     isinstance(p, str) and osp.isdir(p) for p in paths):
                 return _frame_dir_input(self, paths, data_preprocessor)
-            return create(self, imgs, input_shape, data_preprocessor,
-                          **kwargs)
+            return create(self, imgs, input_shape, data_preprocessor, **kwargs)
 
         create_input._kinet_mmdeploy = True
         task.create_input = create_input
@@ -244,15 +248,13 @@ def fix_video_recognition(module: Any) -> None:
 
         @functools.wraps(init)
         def __init__(self, model_cfg, deploy_cfg, device, *args, **kwargs):
-            init(self, deploy_config(model_cfg), deploy_cfg, device, *args,
-                 **kwargs)
+            init(self, deploy_config(model_cfg), deploy_cfg, device, *args, **kwargs)
 
         __init__._kinet_mmdeploy = True
         task.__init__ = __init__
 
 
-def _frame_dir_input(task: Any, frame_dirs: List[str],
-                     data_preprocessor=None) -> tuple:
+def _frame_dir_input(task: Any, frame_dirs: List[str], data_preprocessor=None) -> tuple:
     """Shim 5: the export example of a frame directory (a flow stream's
     ``x_00001.jpg``, ``y_00001.jpg``, ...), through the config's own test
     pipeline and its test dataset's ``filename_tmpl`` and ``modality``."""
@@ -270,10 +272,15 @@ def _frame_dir_input(task: Any, frame_dirs: List[str],
         files = os.listdir(frame_dir)
         total = len([f for f in files if f.startswith(prefix)]) if prefix \
             else len(files)
-        data.append(pipeline(dict(
-            frame_dir=frame_dir, total_frames=total, label=-1,
-            start_index=dataset.get('start_index', 1), modality=modality,
-            filename_tmpl=template)))
+        data.append(
+            pipeline(
+                dict(
+                    frame_dir=frame_dir,
+                    total_frames=total,
+                    label=-1,
+                    start_index=dataset.get('start_index', 1),
+                    modality=modality,
+                    filename_tmpl=template)))
     data = pseudo_collate(data)
     if data_preprocessor is not None:
         data = data_preprocessor(data, False)
@@ -313,8 +320,11 @@ RECOGNIZER_REWRITER = 'mmdeploy.codebase.mmaction.models.recognizers.base'
 RECOGNIZER_FORWARD = 'mmaction.models.recognizers.BaseRecognizer.forward'
 
 
-def recognizer_forward(self, inputs: torch.Tensor, data_samples=None,
-                       mode: str = 'tensor', **kwargs) -> torch.Tensor:
+def recognizer_forward(self,
+                       inputs: torch.Tensor,
+                       data_samples=None,
+                       mode: str = 'tensor',
+                       **kwargs) -> torch.Tensor:
     """MMDeploy's ``BaseRecognizer.forward`` rewrite with the views per video
     read from the traced input.
 

@@ -19,8 +19,8 @@ from mmengine.logging import MMLogger
 from mmengine.runner import Runner, TestLoop
 
 from ..evaluation.metrics.early_recognition_metric import ratio_key
-from ..features import SegmentFeatureCache, SegmentFeatureExtractor
 from ..extraction.videos import SPLITS, dataset_cfgs, list_videos
+from ..features import SegmentFeatureCache, SegmentFeatureExtractor
 from ..features.segment_feature_extractor import extract_to_cache
 
 PREFIX = 'early/'
@@ -39,8 +39,7 @@ def ensure_features(feature: Dict, out_dir: str, logger: MMLogger) -> str:
     cfg = Config.fromfile(feature['config'])
     videos = list_videos(dataset_cfgs(cfg, 'all'))
     extractor = SegmentFeatureExtractor.from_config(cfg, feature.get('checkpoint'))
-    stats = extract_to_cache(extractor, out_dir, videos, logger,
-                             show_progress=False)
+    stats = extract_to_cache(extractor, out_dir, videos, logger, show_progress=False)
     logger.info(f"features {feature['name']}: {stats['done']} extracted, "
                 f"{stats['skipped']} cached -> {out_dir}")
     if stats['failed']:
@@ -99,8 +98,10 @@ def train_and_test(cfg: Config, fit: bool = False) -> Dict[str, float]:
 
 
 def _strip(metrics: Dict) -> Dict[str, float]:
-    return {k[len(PREFIX):]: float(v) for k, v in metrics.items()
-            if k.startswith(PREFIX)}
+    return {
+        k[len(PREFIX):]: float(v)
+        for k, v in metrics.items() if k.startswith(PREFIX)
+    }
 
 
 def run_table(spec: Config, work_dir: str, logger: MMLogger) -> List[Dict]:
@@ -114,8 +115,8 @@ def run_table(spec: Config, work_dir: str, logger: MMLogger) -> List[Dict]:
     options = spec.get('cfg_options')
     fit = spec.get('fit_column', False)
     for feature in spec.features:
-        root = ensure_features(feature, osp.join(work_dir, 'features',
-                                                 feature['key']), logger)
+        root = ensure_features(feature, osp.join(work_dir, 'features', feature['key']),
+                               logger)
         per_row = {row['name']: [] for row in _rows(spec)}
         for seed in spec.seeds:
             teacher_dirs = {}
@@ -128,27 +129,30 @@ def run_table(spec: Config, work_dir: str, logger: MMLogger) -> List[Dict]:
                 if spec.get('show_teachers', True):
                     per_row[f'Teacher ({key})'].append(metrics)
             for row in spec.rows:
-                run_dir = osp.join(work_dir, feature['key'], row['key'],
-                                   f'seed{seed}')
+                run_dir = osp.join(work_dir, feature['key'], row['key'], f'seed{seed}')
                 teacher = teacher_dirs.get(row.get('teacher'))
-                cfg = stage_config(row['config'], root, run_dir, seed, teacher,
-                                   options)
+                cfg = stage_config(row['config'], root, run_dir, seed, teacher, options)
                 per_row[row['name']].append(train_and_test(cfg, fit))
                 logger.info(f"{feature['name']} | {row['name']} | seed {seed}: "
                             f"AUC {100 * per_row[row['name']][-1]['auc']:.1f}")
         for row in _rows(spec):
-            results.append(dict(feature=feature['name'], row=row['name'],
-                                data=row.get('data', ''),
-                                curves=per_row[row['name']]))
+            results.append(
+                dict(
+                    feature=feature['name'],
+                    row=row['name'],
+                    data=row.get('data', ''),
+                    curves=per_row[row['name']]))
     return results
 
 
 def _rows(spec: Config) -> List[Dict]:
     rows = list(spec.rows)
     if spec.get('show_teachers', True):
-        rows = [dict(name=f'Teacher ({key})', data=spec.get(
-            'teacher_data', {}).get(key, ''))
-                for key in spec.teachers] + rows
+        rows = [
+            dict(
+                name=f'Teacher ({key})', data=spec.get('teacher_data', {}).get(key, ''))
+            for key in spec.teachers
+        ] + rows
     return rows
 
 
@@ -160,8 +164,11 @@ def summarise(curves: Sequence[Dict[str, float]], key: str) -> str:
     return f'{values.mean():.1f} ± {values.std():.1f}'
 
 
-def markdown_table(results: Sequence[Dict],
-                   ratios: Sequence[int] = (20, 40, 60, 80, 100)) -> str:
+#: The observation ratios (%) of the paper's tables.
+RATIOS = (20, 40, 60, 80, 100)
+
+
+def markdown_table(results: Sequence[Dict], ratios: Sequence[int] = RATIOS) -> str:
     """The paper's Table 1/3 layout: accuracy at observation ratios, and AUC."""
     fit = 'fit_auc' in results[0]['curves'][0]
     head = ['Features', 'Method', 'Training data'] + [f'{r}%' for r in ratios]
@@ -183,8 +190,8 @@ def plot_curves(results: Sequence[Dict], path: str) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     features = list(dict.fromkeys(r['feature'] for r in results))
-    fig, axes = plt.subplots(1, len(features), figsize=(5 * len(features), 4),
-                             sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(features), figsize=(5 * len(features), 4), sharey=True, squeeze=False)
     for ax, feature in zip(axes[0], features):
         for res in (r for r in results if r['feature'] == feature):
             keys = sorted((k for k in res['curves'][0] if k.startswith('acc_obs_')),
@@ -192,8 +199,11 @@ def plot_curves(results: Sequence[Dict], path: str) -> None:
             xs = [int(k.rsplit('_', 1)[1]) for k in keys]
             ys = [100 * np.mean([c[k] for c in res['curves']]) for k in keys]
             ax.plot(xs, ys, marker='o', label=f"{res['row']} ({res['data']})")
-        ax.set(title=feature, xlabel='observation ratio (%)',
-               ylabel='top-1 accuracy (%)', ylim=(-2, 102))
+        ax.set(
+            title=feature,
+            xlabel='observation ratio (%)',
+            ylabel='top-1 accuracy (%)',
+            ylim=(-2, 102))
         ax.grid(alpha=0.3)
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=7, loc='lower center', ncol=2)
@@ -202,5 +212,7 @@ def plot_curves(results: Sequence[Dict], path: str) -> None:
     plt.close(fig)
 
 
-__all__ = ['ensure_features', 'stage_config', 'train_and_test', 'run_table',
-           'markdown_table', 'plot_curves']
+__all__ = [
+    'ensure_features', 'stage_config', 'train_and_test', 'run_table', 'markdown_table',
+    'plot_curves'
+]

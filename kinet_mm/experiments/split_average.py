@@ -25,10 +25,10 @@ TSN_COEFFICIENTS = (1.0, 1.5)
 
 
 def dump_test_scores(config: str,
-                  checkpoint: str,
-                  work_dir: str,
-                  cfg_options: Optional[Dict] = None,
-                  launcher: str = 'none') -> Tuple[str, Dict, Config]:
+                     checkpoint: str,
+                     work_dir: str,
+                     cfg_options: Optional[Dict] = None,
+                     launcher: str = 'none') -> Tuple[str, Dict, Config]:
     """Test ``checkpoint`` with ``config``'s test loop; dump its scores.
 
     As ``tools/test.py CONFIG CHECKPOINT --dump``, except that a KINet is built
@@ -52,8 +52,7 @@ def dump_test_scores(config: str,
     evaluators = cfg.test_evaluator
     if not isinstance(evaluators, (list, tuple)):
         evaluators = [evaluators]
-    cfg.test_evaluator = [*evaluators,
-                          dict(type='DumpResults', out_file_path=dump)]
+    cfg.test_evaluator = [*evaluators, dict(type='DumpResults', out_file_path=dump)]
     cfg.work_dir, cfg.load_from, cfg.launcher = work_dir, checkpoint, launcher
     metrics = Runner.from_cfg(cfg).test()
     return dump, metrics, cfg
@@ -92,8 +91,7 @@ def fused_top1(dumps: Sequence[str], coefficients: Sequence[float]) -> float:
                 f'{dump} and {dumps[0]} list different videos (labels differ '
                 f'in order or number: {len(other)} vs {len(labels)}); test both '
                 'streams on the same annotation file.')
-    fused = get_weighted_score([scores for scores, _ in streams],
-                               list(coefficients))
+    fused = get_weighted_score([scores for scores, _ in streams], list(coefficients))
     return top1(fused, labels)
 
 
@@ -124,8 +122,12 @@ def split_table(rgb_dumps: Sequence[str],
     rows = []
     for name, rgb, flow in zip(names, rgb_dumps, flow_dumps):
         scores, labels = load_scores(rgb)
-        row = dict(name=name, videos=len(labels), rgb=top1(scores, labels),
-                   flow=None, fused=None)
+        row = dict(
+            name=name,
+            videos=len(labels),
+            rgb=top1(scores, labels),
+            flow=None,
+            fused=None)
         if flow is not None:
             row['flow'] = top1(*load_scores(flow))
             row['fused'] = fused_top1([rgb, flow], coefficients)
@@ -143,8 +145,12 @@ def markdown_split_table(rows: Sequence[Dict]) -> str:
     def cell(value: Optional[float]) -> str:
         return '-' if value is None else f'{100 * value:.1f}'
 
-    lines = ['| | videos | RGB top-1 | flow top-1 | two-stream top-1 |',
-             '| --- | --- | --- | --- | --- |']
-    lines += [f"| {row['name']} | {row['videos']} | {cell(row['rgb'])} | "
-              f"{cell(row['flow'])} | {cell(row['fused'])} |" for row in rows]
+    lines = [
+        '| | videos | RGB top-1 | flow top-1 | two-stream top-1 |',
+        '| --- | --- | --- | --- | --- |'
+    ]
+    lines += [
+        f"| {row['name']} | {row['videos']} | {cell(row['rgb'])} | "
+        f"{cell(row['flow'])} | {cell(row['fused'])} |" for row in rows
+    ]
     return '\n'.join(lines)

@@ -58,7 +58,8 @@ def frame_dir_name(video: str) -> str:
     return osp.splitext(video)[0]
 
 
-def read_frames(video: str, short_side: Optional[int] = None,
+def read_frames(video: str,
+                short_side: Optional[int] = None,
                 step: int = 1) -> List[np.ndarray]:
     """BGR frames ``(H, W, 3)`` uint8 of ``video`` (OpenCV, as MMAction2's
     script reads them), every ``step``-th, resized so that the short side is
@@ -131,12 +132,12 @@ def extract_flow(video: str,
     try:
         for i, flow in enumerate(flows):
             for axis, channel in (('x', 0), ('y', 1)):
-                _imwrite(osp.join(tmp_dir, FLOW_TMPL.format(axis, start_index + i)),
-                         tool.flow_to_img(flow[..., channel], bound))
+                _imwrite(
+                    osp.join(tmp_dir, FLOW_TMPL.format(axis, start_index + i)),
+                    tool.flow_to_img(flow[..., channel], bound))
         if save_rgb:
             for i, frame in enumerate(frames):
-                _imwrite(osp.join(tmp_dir, RGB_TMPL.format(start_index + i)),
-                         frame)
+                _imwrite(osp.join(tmp_dir, RGB_TMPL.format(start_index + i)), frame)
         os.chmod(tmp_dir, 0o777 & ~_umask())  # mkdtemp makes 0700 folders
         # The rename is the commit: the folder appears complete or not at all.
         os.rename(tmp_dir, frame_dir)
@@ -151,8 +152,8 @@ def remove_partial(frame_dir: str) -> List[str]:
     """Delete the temporary folders an interrupted :func:`extract_flow` of
     ``frame_dir`` left behind; return their paths."""
     parent, name = osp.split(osp.abspath(frame_dir))
-    stale = glob.glob(osp.join(glob.escape(parent),
-                               f'{TMP_PREFIX}{glob.escape(name)}.*'))
+    stale = glob.glob(
+        osp.join(glob.escape(parent), f'{TMP_PREFIX}{glob.escape(name)}.*'))
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)
     return stale
@@ -167,16 +168,14 @@ def count_flow_frames(frame_dir: str) -> int:
 
 def read_video_annotation(ann_file: str) -> List[Tuple[str, int]]:
     """``(video, label)`` pairs of a ``VideoDataset`` annotation file."""
-    from ..datasets.annotation_check import (AnnotationError,
-                                             parse_annotation_lines)
+    from ..datasets.annotation_check import AnnotationError, parse_annotation_lines
     lines, problems = parse_annotation_lines(ann_file, 'VideoDataset')
     if problems:
         raise AnnotationError('\n'.join(str(p) for p in problems))
     return [(line.path, line.labels[0]) for line in lines]
 
 
-def write_rawframe_annotation(ann_file: str, out_root: str,
-                              out_file: str) -> int:
+def write_rawframe_annotation(ann_file: str, out_root: str, out_file: str) -> int:
     """Write ``out_file`` (``<frame_dir> <total_frames> <label>`` lines, frame
     folders relative to ``out_root``) for the videos of the ``VideoDataset``
     annotation ``ann_file``; every video must be extracted. Returns the number
@@ -220,8 +219,9 @@ def extract_dataset_flow(ann_files: Sequence[str],
         ``seconds`` (spent extracting them).
     """
     logger = logger or MMLogger.get_current_instance()
-    videos = list(dict.fromkeys(
-        video for ann in ann_files for video, _ in read_video_annotation(ann)))
+    videos = list(
+        dict.fromkeys(video for ann in ann_files
+                      for video, _ in read_video_annotation(ann)))
     seconds = 0.
 
     def extract(video: str, path: str) -> int:
@@ -240,7 +240,8 @@ def extract_dataset_flow(ann_files: Sequence[str],
     stats = run_resumable(
         [(video, osp.join(video_root, video)) for video in videos],
         lambda video: osp.isdir(osp.join(out_root, frame_dir_name(video))),
-        extract, logger=logger)
+        extract,
+        logger=logger)
     frames = stats['frames']
     if frames:
         logger.info(f'extracted {frames} flow frames in {seconds:.1f} s: '
@@ -251,5 +252,8 @@ def extract_dataset_flow(ann_files: Sequence[str],
         num = write_rawframe_annotation(ann, out_root, out_file)
         logger.info(f'wrote {out_file} ({num} videos)')
     logger.info(f'{len(videos)} videos, {stats["skipped"]} already extracted')
-    return dict(videos=len(videos), skipped=stats['skipped'],
-                flow_frames=frames, seconds=seconds)
+    return dict(
+        videos=len(videos),
+        skipped=stats['skipped'],
+        flow_frames=frames,
+        seconds=seconds)

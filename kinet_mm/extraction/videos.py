@@ -7,9 +7,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from mmengine.config import Config
 
 #: The dataloaders of each ``--split`` choice.
-SPLITS = dict(train=['train_dataloader'], val=['val_dataloader'],
-              test=['test_dataloader'],
-              all=['train_dataloader', 'val_dataloader', 'test_dataloader'])
+SPLITS = dict(
+    train=['train_dataloader'],
+    val=['val_dataloader'],
+    test=['test_dataloader'],
+    all=['train_dataloader', 'val_dataloader', 'test_dataloader'])
 
 
 def _leaf_datasets(ds_cfg) -> List:
@@ -21,7 +23,8 @@ def _leaf_datasets(ds_cfg) -> List:
     return [ds_cfg]
 
 
-def dataset_cfgs(cfg: Config, split: str = 'train',
+def dataset_cfgs(cfg: Config,
+                 split: str = 'train',
                  ann_file: Optional[str] = None) -> List:
     """Dataset configs whose videos are extracted.
 
@@ -36,8 +39,10 @@ def dataset_cfgs(cfg: Config, split: str = 'train',
         ds_cfg = _leaf_datasets(cfg.train_dataloader.dataset)[0].copy()
         ds_cfg.ann_file = osp.abspath(ann_file)
         return [ds_cfg]
-    return [leaf for name in SPLITS[split] if cfg.get(name)
-            for leaf in _leaf_datasets(cfg[name].dataset)]
+    return [
+        leaf for name in SPLITS[split] if cfg.get(name)
+        for leaf in _leaf_datasets(cfg[name].dataset)
+    ]
 
 
 def list_videos(ds_cfgs: Sequence) -> List[Tuple[str, str]]:

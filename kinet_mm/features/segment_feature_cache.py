@@ -82,16 +82,17 @@ class SegmentFeatureCache(EntryCache):
         feats = np.asarray(entry.features)
         num_levels = self.meta['num_levels']
         if feats.shape != (num_levels, self.meta['feature_dim']):
-            raise ValueError(
-                f'features of video {key!r} have shape {feats.shape}; '
-                f"{osp.join(self.root, META_FILE)} says ({num_levels}, "
-                f"{self.meta['feature_dim']}).")
+            raise ValueError(f'features of video {key!r} have shape {feats.shape}; '
+                             f"{osp.join(self.root, META_FILE)} says ({num_levels}, "
+                             f"{self.meta['feature_dim']}).")
         if not np.isfinite(feats).all():
             raise ValueError(f'features of video {key!r} are not finite.')
-        self.write_arrays(key, dict(
-            features=feats.astype(np.float16),
-            frame_inds=np.asarray(entry.frame_inds, dtype=np.int32),
-            num_frames=np.asarray(entry.num_frames, dtype=np.int64)))
+        self.write_arrays(
+            key,
+            dict(
+                features=feats.astype(np.float16),
+                frame_inds=np.asarray(entry.frame_inds, dtype=np.int32),
+                num_frames=np.asarray(entry.num_frames, dtype=np.int64)))
 
     def read(self, key: str) -> SegmentFeatures:
         """The features of ``key`` as float32 ``(N, C)``.

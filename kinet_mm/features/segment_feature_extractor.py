@@ -138,8 +138,10 @@ class SegmentFeatureExtractor:
             num_levels=self.num_levels,
             frames_per_level=self.frames_per_level,
             feature_dim=int(feature_dim),
-            pipeline=[{k: (list(v) if isinstance(v, tuple) else v)
-                       for k, v in t.items()} for t in self.pipeline_cfg])
+            pipeline=[{
+                k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in t.items()
+            } for t in self.pipeline_cfg])
 
     @torch.no_grad()
     def extract(self, filename: str, key: str = '') -> SegmentFeatures:
@@ -149,8 +151,8 @@ class SegmentFeatureExtractor:
             VideoFeatureError: If the video cannot be decoded (names it).
         """
         try:
-            results = self.load(dict(filename=filename, label=-1,
-                                     start_index=0, modality='RGB'))
+            results = self.load(
+                dict(filename=filename, label=-1, start_index=0, modality='RGB'))
         except Exception as err:  # decord/OpenCV raise many types
             raise VideoFeatureError(f'cannot read {filename}: {err}') from err
         frame_inds = np.asarray(results['frame_inds'])
@@ -184,7 +186,8 @@ class SegmentFeatureExtractor:
         return list(names).index(self.branch)
 
 
-def extract_to_cache(extractor: SegmentFeatureExtractor, root: str,
+def extract_to_cache(extractor: SegmentFeatureExtractor,
+                     root: str,
                      videos: Sequence[Tuple[str, str]],
                      logger: Optional[MMLogger] = None,
                      show_progress: bool = True) -> Dict:
@@ -207,11 +210,11 @@ def extract_to_cache(extractor: SegmentFeatureExtractor, root: str,
         nonlocal cache
         entry = extractor.extract(filename, key)
         if cache is None:
-            cache = SegmentFeatureCache.create(
-                root, extractor.meta(entry.features.shape[1]))
+            cache = SegmentFeatureCache.create(root,
+                                               extractor.meta(entry.features.shape[1]))
         cache.write(key, entry)
         return len(entry.features)
 
-    return run_resumable(
-        videos, lambda key: cache is not None and cache.is_complete(key),
-        extract, (VideoFeatureError, ), logger, show_progress)
+    return run_resumable(videos,
+                         lambda key: cache is not None and cache.is_complete(key),
+                         extract, (VideoFeatureError, ), logger, show_progress)

@@ -2,6 +2,6 @@ from .backbones import *  # noqa: F401,F403
 from .common import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .knowledge import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
 from .recognizers import *  # noqa: F401,F403
 from .teachers import *  # noqa: F401,F403
-from .losses import *  # noqa: F401,F403

@@ -14,6 +14,6 @@ from .transforms import LoadPseudoLabels, PackKINetInputs
 
 __all__ = [
     'CorruptEntryError', 'ExtractionSettings', 'FrameOutOfRangeError',
-    'LoadPseudoLabels', 'PackKINetInputs', 'PseudoLabelCache',
-    'PseudoLabelEntry', 'PseudoLabelExtractor'
+    'LoadPseudoLabels', 'PackKINetInputs', 'PseudoLabelCache', 'PseudoLabelEntry',
+    'PseudoLabelExtractor'
 ]

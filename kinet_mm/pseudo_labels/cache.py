@@ -35,8 +35,10 @@ import torch
 from ..models.knowledge import build_knowledge
 from ..utils.entry_cache import CorruptEntryError, EntryCache
 
-__all__ = ['CorruptEntryError', 'FrameOutOfRangeError', 'PseudoLabelCache',
-           'PseudoLabelEntry', 'codec_tasks']
+__all__ = [
+    'CorruptEntryError', 'FrameOutOfRangeError', 'PseudoLabelCache', 'PseudoLabelEntry',
+    'codec_tasks'
+]
 
 #: 2: fields per knowledge task (``pseudo_<task>_<field>``), tasks in meta.json.
 FORMAT_VERSION = 2
@@ -49,8 +51,13 @@ class FrameOutOfRangeError(IndexError):
 def codec_tasks(meta: Dict) -> Dict:
     """The knowledge tasks of a cache's ``meta.json`` (no head, no teacher):
     what encodes and decodes their arrays."""
-    cfgs = {name: {k: v for k, v in task.items() if k != 'teacher'}
-            for name, task in meta.get('knowledge', {}).items()}
+    cfgs = {
+        name: {
+            k: v
+            for k, v in task.items() if k != 'teacher'
+        }
+        for name, task in meta.get('knowledge', {}).items()
+    }
     return build_knowledge(dict(knowledge=cfgs), 'none')
 
 
@@ -159,31 +166,37 @@ class PseudoLabelCache(EntryCache):
         tasks decode them: every task encodes its own); returns its path."""
         arrays = {}
         for task in self.tasks.values():
-            fields = {k: torch.as_tensor(np.asarray(entry.labels[k]))
-                      for k in task.keys}
+            fields = {
+                k: torch.as_tensor(np.asarray(entry.labels[k]))
+                for k in task.keys
+            }
             arrays.update(task.encode(fields, entry.frame_shape))
-        return self.write_encoded(key, entry.frame_inds, arrays,
-                                  entry.num_frames, entry.frame_shape)
+        return self.write_encoded(key, entry.frame_inds, arrays, entry.num_frames,
+                                  entry.frame_shape)
 
-    def write_encoded(self, key: str, frame_inds: np.ndarray,
-                      arrays: Dict[str, np.ndarray], num_frames: int,
-                      frame_shape: Tuple[int, int]) -> str:
+    def write_encoded(self, key: str, frame_inds: np.ndarray, arrays: Dict[str,
+                                                                           np.ndarray],
+                      num_frames: int, frame_shape: Tuple[int, int]) -> str:
         """Atomically write the entry of video ``key`` from the tasks'
         encoded arrays (``encode``), each ``(T, ...)`` for the ``T`` frames
         ``frame_inds``; returns its path."""
         frame_inds = np.asarray(frame_inds)
-        wrong = {name: value.shape for name, value in arrays.items()
-                 if len(value) != len(frame_inds)}
+        wrong = {
+            name: value.shape
+            for name, value in arrays.items() if len(value) != len(frame_inds)
+        }
         if wrong:
             raise ValueError(f'Inconsistent pseudo labels for video {key!r}: '
                              f'{len(frame_inds)} frame indices, but {wrong}.')
         if np.any(np.diff(frame_inds) <= 0):
             raise ValueError(f'frame_inds of video {key!r} must increase.')
-        return self.write_arrays(key, dict(
-            arrays,
-            frame_inds=frame_inds.astype(np.int32),
-            num_frames=np.asarray(num_frames, dtype=np.int64),
-            frame_shape=np.asarray(frame_shape, dtype=np.int32)))
+        return self.write_arrays(
+            key,
+            dict(
+                arrays,
+                frame_inds=frame_inds.astype(np.int32),
+                num_frames=np.asarray(num_frames, dtype=np.int64),
+                frame_shape=np.asarray(frame_shape, dtype=np.int32)))
 
     def read(self, key: str) -> PseudoLabelEntry:
         """Read and validate the entry of video ``key``.
@@ -200,8 +213,9 @@ class PseudoLabelCache(EntryCache):
         labels = {}
         for task in self.tasks.values():
             try:
-                labels.update(task.decode(
-                    arrays, num, tuple(int(v) for v in arrays['frame_shape'])))
+                labels.update(
+                    task.decode(arrays, num,
+                                tuple(int(v) for v in arrays['frame_shape'])))
             except (KeyError, ValueError) as err:
                 raise self.corrupt(
                     key, f'inconsistent arrays of knowledge task '

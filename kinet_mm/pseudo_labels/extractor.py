@@ -16,10 +16,8 @@ import mmcv
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.dist import (all_gather_object, all_reduce, barrier,
-                           get_dist_info)
+from mmengine.dist import all_gather_object, all_reduce, barrier, get_dist_info
 from mmengine.logging import MMLogger
-from torch import nn
 
 from ..extraction import dataset_cfgs, list_videos, run_resumable
 from ..models.knowledge import BaseKnowledge, build_knowledge
@@ -62,8 +60,7 @@ class ExtractionSettings:
 
     def identity(self) -> Dict:
         """The settings that change the stored values (``meta.json``)."""
-        return dict(stride=self.stride,
-                    teacher_short_side=self.teacher_short_side)
+        return dict(stride=self.stride, teacher_short_side=self.teacher_short_side)
 
 
 # ----------------------------------------------------------------------------
@@ -74,9 +71,11 @@ class ExtractionSettings:
 def teaching_tasks(model_cfg: Dict) -> Dict[str, BaseKnowledge]:
     """The knowledge tasks of a model config that learn from a teacher, with
     their teachers built (what an extraction runs)."""
-    tasks = {name: task
-             for name, task in build_knowledge(model_cfg, 'online').items()
-             if task.teacher is not None}
+    tasks = {
+        name: task
+        for name, task in build_knowledge(model_cfg, 'online').items()
+        if task.teacher is not None
+    }
     if not tasks:
         raise KeyError('the model config has no knowledge task with a teacher: '
                        'define model.knowledge.<task>.teacher.')
@@ -105,8 +104,7 @@ def open_video(filename: str):
 
 
 def iter_stored_frames(reader, filename: str, num_frames: int, stride: int,
-                       batch_size: int) -> Iterator[Tuple[np.ndarray,
-                                                          np.ndarray]]:
+                       batch_size: int) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
     """Yield ``(frame_inds, frames)`` batches of every ``stride``-th frame.
 
     Frames are decoded in consecutive ranges, never by seeking: decord's
@@ -132,8 +130,7 @@ def iter_stored_frames(reader, filename: str, num_frames: int, stride: int,
             kept_inds.append(ind)
             kept.append(frames[ind - start])
         while len(kept) >= batch_size or (kept and stop == num_frames):
-            yield (np.asarray(kept_inds[:batch_size]),
-                   np.stack(kept[:batch_size]))
+            yield (np.asarray(kept_inds[:batch_size]), np.stack(kept[:batch_size]))
             del kept_inds[:batch_size], kept[:batch_size]
 
 
@@ -148,10 +145,8 @@ def resize_short_side(frames: np.ndarray, short_side: int) -> np.ndarray:
     scale = short_side / min(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     interpolation = 'area' if scale < 1 else 'bilinear'
-    return np.stack([
-        mmcv.imresize(frame, size, interpolation=interpolation)
-        for frame in frames
-    ])
+    return np.stack(
+        [mmcv.imresize(frame, size, interpolation=interpolation) for frame in frames])
 
 
 # ----------------------------------------------------------------------------
@@ -170,8 +165,10 @@ class PseudoLabelExtractor:
 
     def __init__(self, tasks: Dict[str, BaseKnowledge],
                  settings: ExtractionSettings) -> None:
-        self.tasks = {name: task.to(settings.device).eval()
-                      for name, task in tasks.items()}
+        self.tasks = {
+            name: task.to(settings.device).eval()
+            for name, task in tasks.items()
+        }
         self.settings = settings
 
     @classmethod
@@ -183,14 +180,17 @@ class PseudoLabelExtractor:
     def meta(self, info: Optional[Dict] = None) -> Dict:
         """``meta.json`` content: what decides the pseudo labels' values."""
         knowledge = {
-            name: dict(task.cache_settings(),
-                       teacher=dict(_plain(task.teacher_meta()),
-                                    cfg=_plain(task.teacher_cfg)))
+            name:
+            dict(
+                task.cache_settings(),
+                teacher=dict(_plain(task.teacher_meta()), cfg=_plain(task.teacher_cfg)))
             for name, task in self.tasks.items()
         }
         from ..version import __version__
-        return dict(knowledge=knowledge, **self.settings.identity(),
-                    info=dict(kinet_mm_version=__version__, **(info or {})))
+        return dict(
+            knowledge=knowledge,
+            **self.settings.identity(),
+            info=dict(kinet_mm_version=__version__, **(info or {})))
 
     @torch.no_grad()
     def label_frames(self, frames: np.ndarray) -> Dict[str, np.ndarray]:
@@ -220,14 +220,20 @@ class PseudoLabelExtractor:
                                                 self.settings.batch_size):
             inds.append(chunk)
             parts.append(self.label_frames(frames))
-        return dict(frame_inds=np.concatenate(inds),
-                    arrays={key: np.concatenate([part[key] for part in parts])
-                            for key in parts[0]},
-                    num_frames=num_frames,
-                    frame_shape=tuple(frames.shape[1:3]))
+        return dict(
+            frame_inds=np.concatenate(inds),
+            arrays={
+                key: np.concatenate([part[key] for part in parts])
+                for key in parts[0]
+            },
+            num_frames=num_frames,
+            frame_shape=tuple(frames.shape[1:3]))
 
-    def run(self, cache: PseudoLabelCache, videos: Sequence[Tuple[str, str]],
-            logger: MMLogger, show_progress: bool = True) -> Dict:
+    def run(self,
+            cache: PseudoLabelCache,
+            videos: Sequence[Tuple[str, str]],
+            logger: MMLogger,
+            show_progress: bool = True) -> Dict:
         """Extract the videos that have no complete entry yet.
 
         A video that cannot be decoded is logged and listed in the result's
@@ -249,8 +255,8 @@ class PseudoLabelExtractor:
             cache.write_encoded(key, **entry)
             return len(entry['frame_inds'])
 
-        return run_resumable(videos, cache.is_complete, extract,
-                             (VideoDecodeError, ), logger, show_progress)
+        return run_resumable(videos, cache.is_complete, extract, (VideoDecodeError, ),
+                             logger, show_progress)
 
 
 # ----------------------------------------------------------------------------
@@ -270,9 +276,14 @@ def gather_stats(stats: Dict, seconds: float, world_size: int) -> Dict:
         failed = [f for part in all_gather_object(failed) for f in part]
     done, skipped, frames = (int(v) for v in totals)
     seconds = wall.item()
-    return dict(done=done, skipped=skipped, frames=frames, failed=failed,
-                seconds=seconds, world_size=world_size,
-                fps=frames / seconds if seconds > 0 and frames else None)
+    return dict(
+        done=done,
+        skipped=skipped,
+        frames=frames,
+        failed=failed,
+        seconds=seconds,
+        world_size=world_size,
+        fps=frames / seconds if seconds > 0 and frames else None)
 
 
 def cache_bytes_per_frame(root: str) -> Optional[float]:
@@ -293,13 +304,17 @@ def write_stats(root: str, totals: Dict, settings: ExtractionSettings) -> Dict:
     """
     path = osp.join(root, STATS_FILE)
     previous = read_stats(root) or {}
-    record = dict(totals, settings=asdict(settings),
-                  bytes_per_frame=cache_bytes_per_frame(root),
-                  time=time.strftime('%Y-%m-%d %H:%M %Z'))
+    record = dict(
+        totals,
+        settings=asdict(settings),
+        bytes_per_frame=cache_bytes_per_frame(root),
+        time=time.strftime('%Y-%m-%d %H:%M %Z'))
     if not totals['frames'] and previous.get('fps'):
-        record.update({k: previous[k] for k in ('fps', 'frames', 'seconds',
-                                                'world_size', 'settings', 'time')
-                       if k in previous})
+        record.update({
+            k: previous[k]
+            for k in ('fps', 'frames', 'seconds', 'world_size', 'settings', 'time')
+            if k in previous
+        })
     text = json.dumps(record, indent=1, sort_keys=True) + '\n'
     atomic_write(path, lambda f: f.write(text.encode('utf-8')))
     return record
@@ -343,8 +358,8 @@ def extract_to_cache(cfg: Config,
     logger = logger or MMLogger.get_current_instance()
     rank, world_size = get_dist_info()
     extractor = PseudoLabelExtractor.from_config(cfg, settings)
-    meta = extractor.meta(info=dict(
-        config=osp.abspath(cfg.filename) if cfg.filename else None))
+    meta = extractor.meta(
+        info=dict(config=osp.abspath(cfg.filename) if cfg.filename else None))
     videos = list_videos(dataset_cfgs(cfg, split, ann_file))
     # Every rank checks an existing meta.json, so a mismatch stops all of
     # them instead of leaving the others waiting at the barrier.
@@ -356,10 +371,8 @@ def extract_to_cache(cfg: Config,
     logger.info(f'rank {rank}/{world_size}: {len(shard)} of {len(videos)} '
                 f'videos -> {out} (stride {settings.stride})')
     start = time.perf_counter()
-    stats = extractor.run(PseudoLabelCache(out), shard, logger,
-                          show_progress=rank == 0)
+    stats = extractor.run(PseudoLabelCache(out), shard, logger, show_progress=rank == 0)
     totals = gather_stats(stats, time.perf_counter() - start, world_size)
     if rank == 0:
         write_stats(out, totals, settings)
     return totals
-

@@ -20,8 +20,7 @@ package's ``.mim/configs`` (which an editable install, or a source checkout on
 Configs reached through ``kinet_mm::`` are built in MMAction2's scope: every
 kinet_mm module is registered in MMAction2's registries. See ``docs/mim.md``.
 """
-from kinet_mm_hook import (PREFIX, SCOPE, config_root,  # noqa: F401
-                           register_config_prefix, resolve)
+from kinet_mm_hook import config_root  # noqa: F401
+from kinet_mm_hook import PREFIX, SCOPE, register_config_prefix, resolve
 
-__all__ = ['PREFIX', 'SCOPE', 'config_root', 'register_config_prefix',
-           'resolve']
+__all__ = ['PREFIX', 'SCOPE', 'config_root', 'register_config_prefix', 'resolve']

@@ -72,7 +72,8 @@ def meta_digest(meta: Dict) -> str:
     return hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
 
 
-def meta_differences(expected: Dict, actual: Dict,
+def meta_differences(expected: Dict,
+                     actual: Dict,
                      prefix: str = '') -> List[Tuple[str, object, object]]:
     """Fields of ``expected`` whose value differs in ``actual``.
 
@@ -103,8 +104,7 @@ def _plain(value):
 def format_differences(diffs: Sequence[Tuple[str, object, object]], left: str,
                        right: str) -> str:
     """``'field: left 1 vs right 2; ...'``."""
-    return '; '.join(f'{name}: {left} {a!r} vs {right} {b!r}'
-                     for name, a, b in diffs)
+    return '; '.join(f'{name}: {left} {a!r} vs {right} {b!r}' for name, a, b in diffs)
 
 
 def read_meta(path: str) -> Dict:
@@ -113,8 +113,7 @@ def read_meta(path: str) -> Dict:
         with open(path, encoding='utf-8') as f:
             return json.load(f)
     except json.JSONDecodeError as err:
-        raise ValueError(f'{path} is corrupt ({err}); re-extract the cache.'
-                         ) from err
+        raise ValueError(f'{path} is corrupt ({err}); re-extract the cache.') from err
 
 
 class EntryCache:
@@ -240,9 +239,10 @@ class EntryCache:
 
     def write_arrays(self, key: str, arrays: Dict[str, np.ndarray]) -> str:
         """Atomically write the entry of ``key`` with this cache's digest."""
-        arrays = dict(arrays, meta_digest=np.asarray(self.digest),
-                      format_version=np.asarray(self.format_version,
-                                                dtype=np.int32))
+        arrays = dict(
+            arrays,
+            meta_digest=np.asarray(self.digest),
+            format_version=np.asarray(self.format_version, dtype=np.int32))
         path = self.entry_path(key)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
         return path
@@ -304,8 +304,8 @@ class EntryCache:
         removed = 0
         for name in os.listdir(self.root):
             # mkstemp names are '<prefix><entry name>.<random, dot-free>'
-            if (name.startswith(TMP_PREFIX) and name[len(TMP_PREFIX):].rsplit(
-                    '.', 1)[0] in wanted):
+            if (name.startswith(TMP_PREFIX)
+                    and name[len(TMP_PREFIX):].rsplit('.', 1)[0] in wanted):
                 os.remove(osp.join(self.root, name))
                 removed += 1
         return removed

@@ -7,8 +7,7 @@ from torch import Tensor
 Stats = Union[Sequence[float], Tensor]
 
 
-def unnormalize(frames: Tensor, mean: Optional[Stats],
-                std: Optional[Stats]) -> Tensor:
+def unnormalize(frames: Tensor, mean: Optional[Stats], std: Optional[Stats]) -> Tensor:
     """Undo ``(x - mean) / std`` on ``(..., 3, H, W)`` frames.
 
     This is the one place where the student's input normalisation is inverted:
@@ -42,6 +41,6 @@ def preprocessed_to_rgb(inputs: Tensor, data_preprocessor) -> Tensor:
             ``mean``/``std`` (normalisation off) the frames are returned flat.
     """
     enabled = getattr(data_preprocessor, '_enable_normalize', False)
-    return unnormalize(inputs.flatten(0, 1),
-                       data_preprocessor.mean if enabled else None,
-                       data_preprocessor.std if enabled else None)
+    return unnormalize(
+        inputs.flatten(0, 1), data_preprocessor.mean if enabled else None,
+        data_preprocessor.std if enabled else None)

@@ -37,8 +37,7 @@ def atomic_write(path: str, write_fn) -> None:
     removed and the error re-raised.
     """
     dirname, basename = osp.split(osp.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(
-        prefix=f'{TMP_PREFIX}{basename}.', dir=dirname)
+    fd, tmp_path = tempfile.mkstemp(prefix=f'{TMP_PREFIX}{basename}.', dir=dirname)
     try:
         # mkstemp creates 0600 files; entries are shared like ordinary files.
         os.fchmod(fd, _file_mode())

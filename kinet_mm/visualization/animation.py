@@ -7,8 +7,7 @@ import numpy as np
 VIDEO_FORMATS = ('.gif', '.mp4')
 
 
-def write_animation(frames: Sequence[np.ndarray], path: str,
-                    fps: float = 2.0) -> None:
+def write_animation(frames: Sequence[np.ndarray], path: str, fps: float = 2.0) -> None:
     """Write ``(H, W, 3)`` uint8 RGB frames of one size to ``path``.
 
     The format follows the extension: ``.gif`` (loops forever, shown inline
@@ -30,8 +29,12 @@ def write_animation(frames: Sequence[np.ndarray], path: str,
     if ext == '.gif':
         from PIL import Image
         images = [Image.fromarray(frame) for frame in frames]
-        images[0].save(path, save_all=True, append_images=images[1:],
-                       duration=round(1000 / fps), loop=0)
+        images[0].save(
+            path,
+            save_all=True,
+            append_images=images[1:],
+            duration=round(1000 / fps),
+            loop=0)
         return
     import cv2
     height, width = frames[0].shape[:2]

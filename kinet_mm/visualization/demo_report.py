@@ -78,8 +78,11 @@ def train_losses(records: Sequence[Dict], term: str) -> Dict[str, List[float]]:
 
 def aux_loss_terms(records: Sequence[Dict]) -> List[str]:
     """The knowledge tasks' loss terms (``loss_<task>``) a run logged."""
-    return sorted({key for record in records for key in record
-                   if key.startswith('loss_') and key not in NON_AUX_LOSSES})
+    return sorted({
+        key
+        for record in records
+        for key in record if key.startswith('loss_') and key not in NON_AUX_LOSSES
+    })
 
 
 def loss_figure(runs: Mapping[str, Sequence[Dict]]) -> plt.Figure:
@@ -99,8 +102,8 @@ def loss_figure(runs: Mapping[str, Sequence[Dict]]) -> plt.Figure:
         for term in aux_loss_terms(records):
             curve = train_losses(records, term)
             if curve['step']:
-                right.plot(curve['step'], curve['value'], marker='.',
-                           label=f'{name} {term}')
+                right.plot(
+                    curve['step'], curve['value'], marker='.', label=f'{name} {term}')
     left.set_title('action loss (loss_cls)')
     right.set_title('auxiliary losses (weighted, eq. 6)')
     for ax in (left, right):
@@ -122,8 +125,10 @@ def comparison_table(metrics: Mapping[str, Mapping[str, float]],
         configs (Mapping): Run name -> its config path.
     """
     keys = ('acc/top1', 'acc/top5', 'acc/mean1')
-    lines = ['| model | config | top-1 | top-5 | mean class accuracy |',
-             '| --- | --- | --- | --- | --- |']
+    lines = [
+        '| model | config | top-1 | top-5 | mean class accuracy |',
+        '| --- | --- | --- | --- | --- |'
+    ]
     for name, values in metrics.items():
         missing = [k for k in keys if k not in values]
         if missing:
@@ -138,39 +143,44 @@ def knowledge_table(metrics: Mapping[str, Mapping[str, float]]) -> List[str]:
     """Markdown rows of every run's student-vs-teacher agreement
     (``knowledge/<task>/<metric>`` of ``KnowledgeAgreementMetric``); empty if
     no run logged any."""
-    keys = sorted({key for values in metrics.values() for key in values
-                   if key.startswith('knowledge/')})
+    keys = sorted({
+        key
+        for values in metrics.values()
+        for key in values if key.startswith('knowledge/')
+    })
     if not keys:
         return []
     names = [key[len('knowledge/'):] for key in keys]
-    lines = ['| model | ' + ' | '.join(names) + ' |',
-             '| --- |' + ' --- |' * len(keys)]
+    lines = ['| model | ' + ' | '.join(names) + ' |', '| --- |' + ' --- |' * len(keys)]
     for name, values in metrics.items():
         if any(key in values for key in keys):
-            lines.append(f'| {name} | ' + ' | '.join(
-                f'{values[key]:.3f}' if key in values else '-'
-                for key in keys) + ' |')
+            lines.append(f'| {name} | ' +
+                         ' | '.join(f'{values[key]:.3f}' if key in values else '-'
+                                    for key in keys) + ' |')
     return lines
 
 
 def _panel(ax, frame: np.ndarray, tasks: Mapping, predictions: Mapping,
            class_names: Mapping, index: int, title: str) -> None:
     ax.imshow(frame)
-    captions = [tasks[name].draw(ax, predictions[name][index],
-                                 class_names.get(name))
-                for name in tasks]
+    captions = [
+        tasks[name].draw(ax, predictions[name][index], class_names.get(name))
+        for name in tasks
+    ]
     ax.set_title(title + '\n' + '\n'.join(captions), fontsize=8)
     ax.axis('off')
 
 
 def _load(cfg: Config, checkpoint: str) -> torch.nn.Module:
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=False,
-                    logger='silent')
+    load_checkpoint(
+        model, checkpoint, map_location='cpu', strict=False, logger='silent')
     return model.eval()
 
 
-def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str,
+def val_clip_figures(cfg: Config,
+                     checkpoint: str,
+                     out_dir: str,
                      tsn_cfg: Optional[Config] = None,
                      tsn_checkpoint: Optional[str] = None) -> List[Dict]:
     """One PNG per validation clip: the middle input frame with what each
@@ -192,8 +202,10 @@ def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str,
     """
     model = _load(cfg, checkpoint)
     tsn = _load(tsn_cfg, tsn_checkpoint) if tsn_cfg is not None else None
-    tasks = {name: task for name, task in
-             build_knowledge(cfg.model, 'online').items() if task.teacher}
+    tasks = {
+        name: task
+        for name, task in build_knowledge(cfg.model, 'online').items() if task.teacher
+    }
     class_names = {name: task.class_names() for name, task in tasks.items()}
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     classes = dataset.metainfo['classes']
@@ -205,16 +217,20 @@ def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str,
             action = model.predict(inputs, sample)[0].pred_score
             student = model.predict_auxiliary(inputs)
             frames = model.rgb_frames(inputs)
-            teacher = {name: task.teacher_prediction(frames)
-                       for name, task in tasks.items()}
-            tsn_score = (tsn.predict(inputs, sample)[0].pred_score
-                         if tsn is not None else None)
+            teacher = {
+                name: task.teacher_prediction(frames)
+                for name, task in tasks.items()
+            }
+            tsn_score = (
+                tsn.predict(inputs, sample)[0].pred_score if tsn is not None else None)
         middle = frames.shape[0] // 2
         frame = frames[middle].permute(1, 2, 0).clamp(0, 255).byte().numpy()
         clip = osp.basename(dataset.get_data_info(index)['filename'])
-        row = dict(clip=clip, true=classes[int(sample[0].gt_label)],
-                   kinet=classes[int(action.argmax())],
-                   png=f'val_{osp.splitext(clip)[0]}.png')
+        row = dict(
+            clip=clip,
+            true=classes[int(sample[0].gt_label)],
+            kinet=classes[int(action.argmax())],
+            png=f'val_{osp.splitext(clip)[0]}.png')
         title = (f'{clip}\ntrue: {row["true"]}\nKINet: {row["kinet"]} '
                  f'({action.max():.2f})')
         if tsn_score is not None:
@@ -224,10 +240,8 @@ def val_clip_figures(cfg: Config, checkpoint: str, out_dir: str,
         axes[0].imshow(frame)
         axes[0].set_title(title, fontsize=9)
         axes[0].axis('off')
-        _panel(axes[1], frame, tasks, teacher, class_names, middle,
-               'teachers')
-        _panel(axes[2], frame, tasks, student, class_names, middle,
-               'KINet student')
+        _panel(axes[1], frame, tasks, teacher, class_names, middle, 'teachers')
+        _panel(axes[2], frame, tasks, student, class_names, middle, 'KINet student')
         fig.tight_layout()
         fig.savefig(osp.join(out_dir, row['png']), dpi=100)
         plt.close(fig)
@@ -249,29 +263,34 @@ def report_markdown(metrics: Mapping[str, Mapping[str, float]],
         teachers (str): How the teachers are named in the header.
         loss_png (str): The loss figure, relative to the report.
     """
-    lines = ['# TSN and KINet on the real clips (offline demo)', '',
-             'Both models start from the same ImageNet-pretrained backbone and '
-             'share data, schedule and seed; they differ only by KINet\'s '
-             'parts (auxiliary branches, CBI, AKG, pseudo-label losses).', '']
+    lines = [
+        '# TSN and KINet on the real clips (offline demo)', '',
+        'Both models start from the same ImageNet-pretrained backbone and '
+        'share data, schedule and seed; they differ only by KINet\'s '
+        'parts (auxiliary branches, CBI, AKG, pseudo-label losses).', ''
+    ]
     if teachers:
         lines += [f'Teachers: {teachers}.', '']
-    lines += ['## Validation clips', '', *comparison_table(metrics, configs),
-              '', PIPELINE_NOTE, '']
+    lines += [
+        '## Validation clips', '', *comparison_table(metrics, configs), '',
+        PIPELINE_NOTE, ''
+    ]
     agreement = knowledge_table(metrics)
     if agreement:
-        lines += ['## What the student learned from its teachers', '',
-                  'Student vs teacher on the validation clips '
-                  '(KnowledgeAgreementMetric: mask IoU, top-1/top-5 '
-                  'agreement, PCK@0.2).', '', *agreement, '']
-    lines += ['## Training losses', '',
-              f'![loss curves]({loss_png})', '']
+        lines += [
+            '## What the student learned from its teachers', '',
+            'Student vs teacher on the validation clips '
+            '(KnowledgeAgreementMetric: mask IoU, top-1/top-5 '
+            'agreement, PCK@0.2).', '', *agreement, ''
+        ]
+    lines += ['## Training losses', '', f'![loss curves]({loss_png})', '']
     if rows:
         with_tsn = 'tsn' in rows[0]
-        lines += ['## Teacher vs student, per validation clip', '',
-                  '| clip | true | ' + ('TSN | ' if with_tsn else '') +
-                  'KINet | teacher vs KINet student |',
-                  '| --- | --- | ' + ('--- | ' if with_tsn else '') +
-                  '--- | --- |']
+        lines += [
+            '## Teacher vs student, per validation clip', '', '| clip | true | ' +
+            ('TSN | ' if with_tsn else '') + 'KINet | teacher vs KINet student |',
+            '| --- | --- | ' + ('--- | ' if with_tsn else '') + '--- | --- |'
+        ]
         for r in rows:
             tsn = f'{r["tsn"]} | ' if with_tsn else ''
             lines.append(f'| {r["clip"]} | {r["true"]} | {tsn}{r["kinet"]} | '

@@ -16,8 +16,7 @@ from torch import Tensor
 PANEL_INCHES = 2.6
 
 
-def top_k(probs: Tensor, names: Sequence[str], k: int = 5
-          ) -> List[Tuple[str, float]]:
+def top_k(probs: Tensor, names: Sequence[str], k: int = 5) -> List[Tuple[str, float]]:
     """The ``k`` most probable ``(name, probability)`` pairs of ``probs``."""
     values, indices = probs.float().topk(min(k, probs.numel()))
     return [(names[i], v) for v, i in zip(values.tolist(), indices.tolist())]
@@ -57,9 +56,12 @@ def _draw(ax: Axes, kind: str, result: ActionDataSample, index: int,
             index < len(inds) else f'input {index}'
         ax.set_title(label, fontsize=8)
     elif kind == 'student':
-        text = [tasks[name].draw(ax, result.get(f'pred_{name}')[index],
-                                 (class_names or {}).get(name))
-                for name in predicted_tasks(result, tasks)]
+        text = [
+            tasks[name].draw(ax,
+                             result.get(f'pred_{name}')[index], (class_names
+                                                                 or {}).get(name))
+            for name in predicted_tasks(result, tasks)
+        ]
         ax.set_xlabel('\n'.join(text), fontsize=7)
     else:
         cam = result.gradcam if kind == 'kinet_cam' else tsn_gradcam
@@ -92,16 +94,15 @@ def summary_figure(result: ActionDataSample,
     """
     rows = panel_rows(result, tsn_gradcam, tasks)
     num = len(result.frames)
-    columns = np.unique(np.linspace(0, num - 1, min(max_frames, num)).round()
-                        .astype(int))
-    fig = Figure(figsize=(PANEL_INCHES * len(columns) + 1.2,
-                          PANEL_INCHES * len(rows) + 1.0))
+    columns = np.unique(
+        np.linspace(0, num - 1, min(max_frames, num)).round().astype(int))
+    fig = Figure(
+        figsize=(PANEL_INCHES * len(columns) + 1.2, PANEL_INCHES * len(rows) + 1.0))
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(rows), len(columns), squeeze=False)
     for r, kind in enumerate(rows):
         for c, index in enumerate(columns):
-            _draw(axes[r, c], kind, result, int(index), tasks, class_names,
-                  tsn_gradcam)
+            _draw(axes[r, c], kind, result, int(index), tasks, class_names, tsn_gradcam)
         axes[r, 0].set_ylabel(ROW_TITLES[kind], fontsize=9)
     fig.suptitle(title + _score_line(result, action_names), fontsize=10)
     fig.tight_layout()
@@ -125,12 +126,12 @@ def frame_figure(result: ActionDataSample,
             ax.set_title(ROW_TITLES[kind].replace('\n', ' '), fontsize=8)
     fig.suptitle(_score_line(result, action_names, k=3), fontsize=9)
     # A fixed layout: every frame of an animation must have the same size.
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.8, bottom=0.22,
-                        wspace=0.05)
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.8, bottom=0.22, wspace=0.05)
     return fig
 
 
-def _score_line(result: ActionDataSample, action_names: Sequence[str],
+def _score_line(result: ActionDataSample,
+                action_names: Sequence[str],
                 k: int = 5) -> str:
     line = ', '.join(f'{name} {p:.2f}'
                      for name, p in top_k(result.pred_score, action_names, k))

@@ -27,8 +27,8 @@ def result_summary(result: ActionDataSample,
         if inds is not None and t < len(inds):
             entry['frame_ind'] = int(inds[t])
         for name in predicted_tasks(result, tasks):
-            entry[name] = tasks[name].describe(result.get(f'pred_{name}')[t],
-                                               (class_names or {}).get(name))
+            entry[name] = tasks[name].describe(
+                result.get(f'pred_{name}')[t], (class_names or {}).get(name))
         frames.append(entry)
     summary = dict(
         top_actions=[[name, round(p, 4)]

@@ -33,17 +33,26 @@ MODELS = dict(
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--video', required=True, help='a real clip')
-    parser.add_argument('--models', nargs='+', default=list(MODELS),
-                        choices=list(MODELS))
-    parser.add_argument('--protocols', nargs='+', default=['demo', 'paper'],
-                        choices=['demo', 'paper'],
-                        help="demo: the config's test pipeline; paper: 25 "
-                        'segments x TenCrop 224 (250 views), AKG window 3')
-    parser.add_argument('--paper-crop', type=int, default=224,
-                        help='crop size of the paper protocol (default 224; '
-                        "112 is the demo's)")
-    parser.add_argument('--threads', type=int, default=None,
-                        help="torch's and ONNX Runtime's (default: torch's)")
+    parser.add_argument(
+        '--models', nargs='+', default=list(MODELS), choices=list(MODELS))
+    parser.add_argument(
+        '--protocols',
+        nargs='+',
+        default=['demo', 'paper'],
+        choices=['demo', 'paper'],
+        help="demo: the config's test pipeline; paper: 25 "
+        'segments x TenCrop 224 (250 views), AKG window 3')
+    parser.add_argument(
+        '--paper-crop',
+        type=int,
+        default=224,
+        help='crop size of the paper protocol (default 224; '
+        "112 is the demo's)")
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help="torch's and ONNX Runtime's (default: torch's)")
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--work-dir', help='exports (default: a temp dir)')
@@ -60,10 +69,16 @@ def main() -> None:
             label, config = MODELS[name]
             out = os.path.join(work_dir, f'{name}_{protocol}')
             os.makedirs(out, exist_ok=True)
-            rows = benchmark_backends(str(config), label, args.video, out,
-                                      protocol, args.paper_crop,
-                                      threads=args.threads,
-                                      warmup=args.warmup, repeats=args.repeats)
+            rows = benchmark_backends(
+                str(config),
+                label,
+                args.video,
+                out,
+                protocol,
+                args.paper_crop,
+                threads=args.threads,
+                warmup=args.warmup,
+                repeats=args.repeats)
             print('\n'.join(markdown_rows(rows)), flush=True)
             results += rows
     print(f'\n{machine_info("cpu")}; {results[0]["threads"]} threads, '

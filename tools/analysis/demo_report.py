@@ -29,15 +29,17 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='the trained KINet config')
     parser.add_argument('work_dir', help='its training work dir')
-    parser.add_argument('--checkpoint',
-                        help='KINet weights (default: the work dir\'s last)')
+    parser.add_argument(
+        '--checkpoint', help='KINet weights (default: the work dir\'s last)')
     parser.add_argument('--tsn-config', help='a TSN config to compare with')
     parser.add_argument('--tsn-work-dir', help='its training work dir')
-    parser.add_argument('--tsn-checkpoint',
-                        help='TSN weights (default: the work dir\'s last)')
+    parser.add_argument(
+        '--tsn-checkpoint', help='TSN weights (default: the work dir\'s last)')
     parser.add_argument('--out', help='report directory (<work_dir>/report)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the KINet config, key=value')
     args = parser.parse_args()
     if bool(args.tsn_config) != bool(args.tsn_work_dir):
@@ -60,26 +62,34 @@ def main() -> None:
         runs['TSN'] = (args.tsn_config, args.tsn_work_dir, args.tsn_checkpoint)
     runs['KINet'] = (args.config, args.work_dir, args.checkpoint)
     configs = {name: path for name, (path, _, _) in runs.items()}
-    metrics = {name: demo_report.read_test_metrics(osp.join(work_dir, 'test'))
-               for name, (_, work_dir, _) in runs.items()}
-    scalars = {name: demo_report.latest_scalars(work_dir)
-               for name, (_, work_dir, _) in runs.items()}
-    checkpoints = {name: ckpt or demo_report.last_checkpoint(work_dir)
-                   for name, (_, work_dir, ckpt) in runs.items()}
+    metrics = {
+        name: demo_report.read_test_metrics(osp.join(work_dir, 'test'))
+        for name, (_, work_dir, _) in runs.items()
+    }
+    scalars = {
+        name: demo_report.latest_scalars(work_dir)
+        for name, (_, work_dir, _) in runs.items()
+    }
+    checkpoints = {
+        name: ckpt or demo_report.last_checkpoint(work_dir)
+        for name, (_, work_dir, ckpt) in runs.items()
+    }
 
     fig = demo_report.loss_figure(scalars)
     fig.savefig(osp.join(out_dir, 'loss_curves.png'), dpi=100)
     logger.info('rendering the validation clips (teachers and students)')
     tsn_cfg = Config.fromfile(args.tsn_config) if args.tsn_config else None
-    rows = demo_report.val_clip_figures(cfg, checkpoints['KINet'], out_dir,
-                                        tsn_cfg, checkpoints.get('TSN'))
-    teachers = ', '.join(f'{name}: `{task.teacher.type}`' for name, task in
-                         cfg.model.knowledge.items() if task and task.teacher)
+    rows = demo_report.val_clip_figures(cfg, checkpoints['KINet'], out_dir, tsn_cfg,
+                                        checkpoints.get('TSN'))
+    teachers = ', '.join(f'{name}: `{task.teacher.type}`'
+                         for name, task in cfg.model.knowledge.items()
+                         if task and task.teacher)
     with open(osp.join(out_dir, 'report.md'), 'w') as f:
         f.write(demo_report.report_markdown(metrics, configs, rows, teachers))
     for name, values in metrics.items():
-        logger.info(f'{name}: ' + ', '.join(f'{k} {v:.4f}' for k, v in
-                                             values.items() if k.startswith('acc/')))
+        logger.info(f'{name}: ' +
+                    ', '.join(f'{k} {v:.4f}'
+                              for k, v in values.items() if k.startswith('acc/')))
     logger.info(f'report written to {out_dir}/report.md')
 
 

@@ -27,16 +27,24 @@ from mmengine.registry import init_default_scope
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('spec', help='table spec config (features, teachers, '
-                        'rows, seeds)')
-    parser.add_argument('--work-dir', required=True,
-                        help='features, checkpoints, logs and the table go here')
-    parser.add_argument('--seeds', type=int, nargs='+',
-                        help="override the spec's seeds")
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch CPU threads (shared machines: keep 1)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        'spec', help='table spec config (features, teachers, '
+        'rows, seeds)')
+    parser.add_argument(
+        '--work-dir',
+        required=True,
+        help='features, checkpoints, logs and the table go here')
+    parser.add_argument(
+        '--seeds', type=int, nargs='+', help="override the spec's seeds")
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='torch CPU threads (shared machines: keep 1)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override table spec settings, xxx=yyy format')
     return parser.parse_args(argv)
 
@@ -54,7 +62,8 @@ def main(argv=None) -> int:
     init_default_scope('mmaction')
     os.makedirs(args.work_dir, exist_ok=True)
     logger = MMLogger.get_instance(
-        'early_recognition_table', log_level='INFO',
+        'early_recognition_table',
+        log_level='INFO',
         log_file=osp.join(args.work_dir, 'early_recognition_table.log'))
 
     start = time.perf_counter()
@@ -68,8 +77,7 @@ def main(argv=None) -> int:
             'numbers.')
     with open(osp.join(args.work_dir, 'table.md'), 'w', encoding='utf-8') as f:
         f.write(table + '\n\n' + note + '\n')
-    with open(osp.join(args.work_dir, 'curves.json'), 'w',
-              encoding='utf-8') as f:
+    with open(osp.join(args.work_dir, 'curves.json'), 'w', encoding='utf-8') as f:
         json.dump(results, f, indent=1)
     plot_curves(results, osp.join(args.work_dir, 'curves.png'))
     logger.info('\n' + table + '\n' + note)

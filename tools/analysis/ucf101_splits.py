@@ -29,34 +29,50 @@ from kinet_mm.experiments import (TSN_COEFFICIENTS, dump_test_scores,
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--configs', nargs='+', required=True,
-                        help='RGB config of each split, in split order')
-    parser.add_argument('--checkpoints', nargs='+', required=True,
-                        help='RGB checkpoint of each split')
+    parser.add_argument(
+        '--configs',
+        nargs='+',
+        required=True,
+        help='RGB config of each split, in split order')
+    parser.add_argument(
+        '--checkpoints', nargs='+', required=True, help='RGB checkpoint of each split')
     flow = parser.add_mutually_exclusive_group()
-    flow.add_argument('--flow-configs', nargs='+',
-                      help='flow config of each split (with --flow-checkpoints)')
-    flow.add_argument('--flow-scores', nargs='+',
-                      help='flow score dumps of each split (tools/test.py --dump)')
-    parser.add_argument('--flow-checkpoints', nargs='+',
-                        help='flow checkpoint of each split')
-    parser.add_argument('--coefficients', nargs=2, type=float,
-                        default=TSN_COEFFICIENTS,
-                        help='RGB and flow weights of the fusion (TSN: 1 1.5)')
-    parser.add_argument('--work-dir', required=True,
-                        help='test logs, score dumps and the table go here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of every config, key=value')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        help='job launcher')
+    flow.add_argument(
+        '--flow-configs',
+        nargs='+',
+        help='flow config of each split (with --flow-checkpoints)')
+    flow.add_argument(
+        '--flow-scores',
+        nargs='+',
+        help='flow score dumps of each split (tools/test.py --dump)')
+    parser.add_argument(
+        '--flow-checkpoints', nargs='+', help='flow checkpoint of each split')
+    parser.add_argument(
+        '--coefficients',
+        nargs=2,
+        type=float,
+        default=TSN_COEFFICIENTS,
+        help='RGB and flow weights of the fusion (TSN: 1 1.5)')
+    parser.add_argument(
+        '--work-dir',
+        required=True,
+        help='test logs, score dumps and the table go here')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of every config, key=value')
+    parser.add_argument(
+        '--launcher',
+        default='none',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if len(args.checkpoints) != len(args.configs):
         parser.error('give one --checkpoints entry per --configs entry')
-    if args.flow_configs and len(args.flow_checkpoints or ()) != len(
-            args.flow_configs):
+    if args.flow_configs and len(args.flow_checkpoints or ()) != len(args.flow_configs):
         parser.error('give one --flow-checkpoints entry per --flow-configs entry')
     return args
 
@@ -80,23 +96,19 @@ def main() -> None:
     os.makedirs(args.work_dir, exist_ok=True)
     logger = MMLogger.get_instance(
         'ucf101_splits', log_file=osp.join(args.work_dir, 'ucf101_splits.log'))
-    rgb, names = test_splits(args.configs, args.checkpoints, 'rgb', args,
-                             logger)
+    rgb, names = test_splits(args.configs, args.checkpoints, 'rgb', args, logger)
     flow = args.flow_scores
     if args.flow_configs:
-        flow, _ = test_splits(args.flow_configs, args.flow_checkpoints, 'flow',
-                              args, logger)
+        flow, _ = test_splits(args.flow_configs, args.flow_checkpoints, 'flow', args,
+                              logger)
     rows = split_table(rgb, flow, args.coefficients, names)
     table = markdown_split_table(rows)
     with open(osp.join(args.work_dir, 'splits.md'), 'w', encoding='utf-8') as f:
         f.write(table + '\n')
-    with open(osp.join(args.work_dir, 'splits.json'), 'w',
-              encoding='utf-8') as f:
-        json.dump(dict(rows=rows, coefficients=list(args.coefficients)), f,
-                  indent=1)
+    with open(osp.join(args.work_dir, 'splits.json'), 'w', encoding='utf-8') as f:
+        json.dump(dict(rows=rows, coefficients=list(args.coefficients)), f, indent=1)
     logger.info('top-1 per split and mean (fused: RGB x '
-                f'{args.coefficients[0]} + flow x {args.coefficients[1]})\n' +
-                table)
+                f'{args.coefficients[0]} + flow x {args.coefficients[1]})\n' + table)
 
 
 if __name__ == '__main__':

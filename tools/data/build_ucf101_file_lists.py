@@ -25,16 +25,22 @@ from kinet_mm.datasets.ucf101 import build_file_lists, build_realclip_proxy
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('data_root', help='UCF-101 folder (annotations/, '
-                        'videos/ or rawframes/); the lists are written here')
-    parser.add_argument('--format', default='videos',
-                        choices=['videos', 'rawframes'],
-                        help='list videos or frame folders')
-    parser.add_argument('--seed', type=int, default=0,
-                        help="seed of build_file_list.py's --shuffle")
-    parser.add_argument('--realclip-proxy', metavar='REAL_CLIPS',
-                        help='first lay out the proxy from this real_clips '
-                        'folder')
+    parser.add_argument(
+        'data_root',
+        help='UCF-101 folder (annotations/, '
+        'videos/ or rawframes/); the lists are written here')
+    parser.add_argument(
+        '--format',
+        default='videos',
+        choices=['videos', 'rawframes'],
+        help='list videos or frame folders')
+    parser.add_argument(
+        '--seed', type=int, default=0, help="seed of build_file_list.py's --shuffle")
+    parser.add_argument(
+        '--realclip-proxy',
+        metavar='REAL_CLIPS',
+        help='first lay out the proxy from this real_clips '
+        'folder')
     return parser.parse_args()
 
 

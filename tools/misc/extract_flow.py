@@ -28,24 +28,37 @@ from kinet_mm.extraction.flow import extract_dataset_flow
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('ann_files', nargs='+',
-                        help='VideoDataset annotation files (<video> <label>)')
-    parser.add_argument('--video-root', required=True,
-                        help='folder the annotation paths are relative to')
+    parser.add_argument(
+        'ann_files', nargs='+', help='VideoDataset annotation files (<video> <label>)')
+    parser.add_argument(
+        '--video-root',
+        required=True,
+        help='folder the annotation paths are relative to')
     parser.add_argument('--out', required=True, help='rawframe root folder')
-    parser.add_argument('--short-side', type=int, default=None,
-                        help='resize frames to this short side first '
-                        '(default: native size, as MMAction2\'s script)')
-    parser.add_argument('--step', type=int, default=1,
-                        help='flow between every step-th frame (default 1)')
-    parser.add_argument('--method', choices=['tvl1', 'farneback'],
-                        default='tvl1')
-    parser.add_argument('--bound', type=float, default=20.,
-                        help='flow clipping bound in pixels (default 20)')
-    parser.add_argument('--save-rgb', action='store_true',
-                        help='also write the frames as img_*.jpg')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='OpenCV threads (default 1: shared machines)')
+    parser.add_argument(
+        '--short-side',
+        type=int,
+        default=None,
+        help='resize frames to this short side first '
+        '(default: native size, as MMAction2\'s script)')
+    parser.add_argument(
+        '--step',
+        type=int,
+        default=1,
+        help='flow between every step-th frame (default 1)')
+    parser.add_argument('--method', choices=['tvl1', 'farneback'], default='tvl1')
+    parser.add_argument(
+        '--bound',
+        type=float,
+        default=20.,
+        help='flow clipping bound in pixels (default 20)')
+    parser.add_argument(
+        '--save-rgb', action='store_true', help='also write the frames as img_*.jpg')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='OpenCV threads (default 1: shared machines)')
     return parser.parse_args(argv)
 
 
@@ -58,10 +71,16 @@ def main(argv=None):
     logger.info(f'TV-L1 ({args.method}) at short side '
                 f'{args.short_side or "native"}, step {args.step}, '
                 f'{args.threads} OpenCV thread(s)')
-    extract_dataset_flow(args.ann_files, args.video_root, args.out, logger,
-                         short_side=args.short_side, step=args.step,
-                         method=args.method, bound=args.bound,
-                         save_rgb=args.save_rgb)
+    extract_dataset_flow(
+        args.ann_files,
+        args.video_root,
+        args.out,
+        logger,
+        short_side=args.short_side,
+        step=args.step,
+        method=args.method,
+        bound=args.bound,
+        save_rgb=args.save_rgb)
     return 0
 
 

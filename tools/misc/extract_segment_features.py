@@ -35,16 +35,25 @@ def parse_args(argv=None):
     parser.add_argument('config', help='config with a segment_features section')
     parser.add_argument('--out', required=True, help='feature cache directory')
     parser.add_argument(
-        '--checkpoint', help='recognizer checkpoint (default: seeded random '
+        '--checkpoint',
+        help='recognizer checkpoint (default: seeded random '
         'weights, recorded as such in meta.json)')
-    parser.add_argument('--split', choices=sorted(SPLITS), default='all',
-                        help="dataloaders of the config whose videos to use")
+    parser.add_argument(
+        '--split',
+        choices=sorted(SPLITS),
+        default='all',
+        help="dataloaders of the config whose videos to use")
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, xxx=yyy format')
     return parser.parse_args(argv)
 
@@ -57,21 +66,19 @@ def main(argv=None) -> int:
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     init_launcher(args.launcher, args.device)
     rank, world_size = get_dist_info()
-    logger = MMLogger.get_instance('extract_segment_features',
-                                   log_level='INFO')
+    logger = MMLogger.get_instance('extract_segment_features', log_level='INFO')
 
     # Ranks write disjoint entries; each writes the same meta.json atomically.
     videos = list_videos(dataset_cfgs(cfg, args.split))[rank::world_size]
-    extractor = SegmentFeatureExtractor.from_config(cfg, args.checkpoint,
-                                                    args.device)
+    extractor = SegmentFeatureExtractor.from_config(cfg, args.checkpoint, args.device)
     weights = args.checkpoint or 'random weights (seed ' \
         f"{cfg.get('randomness', {}).get('seed')})"
     logger.info(f'rank {rank}/{world_size}: {len(videos)} videos, '
                 f'{extractor.num_levels} levels x '
                 f'{extractor.frames_per_level} frames, {weights} -> {args.out}')
     start = time.perf_counter()
-    stats = extract_to_cache(extractor, args.out, videos, logger,
-                             show_progress=rank == 0)
+    stats = extract_to_cache(
+        extractor, args.out, videos, logger, show_progress=rank == 0)
     sys.stdout.write('\n')
     logger.info(f"extracted {stats['done']} videos, skipped {stats['skipped']} "
                 f"finished, failed {len(stats['failed'])} in "

@@ -21,18 +21,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('src', help='the published PSPNet_last state dict')
     parser.add_argument('dst', help='where to write the MMSeg checkpoint')
     parser.add_argument(
-        '--config', default=LIP_CONFIG,
+        '--config',
+        default=LIP_CONFIG,
         help='teacher config whose network the checkpoint must fit')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the teacher config, key=value pairs')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    convert_lip_pspnet(args.src, args.dst, config=args.config,
-                       cfg_options=args.cfg_options)
+    convert_lip_pspnet(
+        args.src, args.dst, config=args.config, cfg_options=args.cfg_options)
 
 
 if __name__ == '__main__':

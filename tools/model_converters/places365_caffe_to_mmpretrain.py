@@ -22,24 +22,30 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('src', help='the published .caffemodel')
     parser.add_argument('dst', help='where to write the MMPretrain checkpoint')
     parser.add_argument(
-        '--config', default=PLACES365_CAFFE_CONFIG,
+        '--config',
+        default=PLACES365_CAFFE_CONFIG,
         help='teacher config whose network the checkpoint must fit')
     parser.add_argument(
         '--mean-file',
         help='places365CNN_mean.binaryproto: check the config\'s mean against it')
+    parser.add_argument('--fc-name', default='fc365', help='the Caffe classifier layer')
     parser.add_argument(
-        '--fc-name', default='fc365', help='the Caffe classifier layer')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the teacher config, key=value pairs')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    convert_places365_caffe(args.src, args.dst, config=args.config,
-                            cfg_options=args.cfg_options,
-                            mean_file=args.mean_file, fc_name=args.fc_name)
+    convert_places365_caffe(
+        args.src,
+        args.dst,
+        config=args.config,
+        cfg_options=args.cfg_options,
+        mean_file=args.mean_file,
+        fc_name=args.fc_name)
 
 
 if __name__ == '__main__':

@@ -21,19 +21,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('src', help='the published .pth.tar')
     parser.add_argument('dst', help='where to write the MMPretrain checkpoint')
     parser.add_argument(
-        '--config', default=PLACES365_PYTORCH_CONFIG,
+        '--config',
+        default=PLACES365_PYTORCH_CONFIG,
         help='teacher config whose network the checkpoint must fit '
         '(resnet50_places365.py for the ResNet-50)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the teacher config, key=value pairs')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    convert_places365_pytorch(args.src, args.dst, config=args.config,
-                              cfg_options=args.cfg_options)
+    convert_places365_pytorch(
+        args.src, args.dst, config=args.config, cfg_options=args.cfg_options)
 
 
 if __name__ == '__main__':

@@ -26,23 +26,32 @@ from kinet_mm.converters import convert_rgb_to_flow
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Cross-modality initialisation of a flow checkpoint')
-    parser.add_argument('src', help='RGB checkpoint (path, torchvision://, '
-                        'https://)')
+    parser.add_argument(
+        'src', help='RGB checkpoint (path, torchvision://, '
+        'https://)')
     parser.add_argument('dst', help='where to write the flow checkpoint')
-    parser.add_argument('--in-channels', type=int, required=True,
-                        help='flow input channels: 2 x stacked flow frames '
-                        '(TSN: 10; I3D: 2)')
-    parser.add_argument('--key', help='the input conv weight (default: the '
-                        'first conv weight with 3 input channels)')
-    parser.add_argument('--time', type=int, help='also inflate a 2D kernel to '
-                        'this temporal size (I3D section 2.4)')
+    parser.add_argument(
+        '--in-channels',
+        type=int,
+        required=True,
+        help='flow input channels: 2 x stacked flow frames '
+        '(TSN: 10; I3D: 2)')
+    parser.add_argument(
+        '--key',
+        help='the input conv weight (default: the '
+        'first conv weight with 3 input channels)')
+    parser.add_argument(
+        '--time',
+        type=int,
+        help='also inflate a 2D kernel to '
+        'this temporal size (I3D section 2.4)')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    convert_rgb_to_flow(args.src, args.dst, args.in_channels, key=args.key,
-                        time=args.time)
+    convert_rgb_to_flow(
+        args.src, args.dst, args.in_channels, key=args.key, time=args.time)
 
 
 if __name__ == '__main__':

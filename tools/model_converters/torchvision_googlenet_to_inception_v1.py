@@ -5,7 +5,8 @@ Example::
 
     python tools/model_converters/torchvision_googlenet_to_inception_v1.py \\
         googlenet-1378be20.pth checkpoints/inception_v1_imagenet.pth
-    # then: --cfg-options model.backbone.pretrained=checkpoints/inception_v1_imagenet.pth
+    # then: --cfg-options \
+    #     model.backbone.pretrained=checkpoints/inception_v1_imagenet.pth
 """
 import argparse
 

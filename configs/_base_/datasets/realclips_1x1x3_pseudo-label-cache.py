@@ -22,8 +22,7 @@ load_pseudo_labels = dict(
         knowledge=dict(
             human=dict(teacher=dict(type='MediaPipeHumanTeacher')),
             scene=dict(
-                teacher=dict(
-                    type='EfficientNetLiteSceneTeacher', num_classes=1000)))))
+                teacher=dict(type='EfficientNetLiteSceneTeacher', num_classes=1000)))))
 
 file_client_args = dict(io_backend='disk')
 train_pipeline = [
@@ -38,8 +37,7 @@ train_pipeline = [
         random_crop=False,
         max_wh_scale_gap=1),
     dict(type='Resize', scale=(112, 112), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5),
-    load_pseudo_labels,
+    dict(type='Flip', flip_ratio=0.5), load_pseudo_labels,
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackKINetInputs')
 ]
@@ -56,8 +54,7 @@ def _test_pipeline(num_clips):
             test_mode=True),
         dict(type='DecordDecode'),
         dict(type='Resize', scale=(-1, 128)),
-        dict(type='CenterCrop', crop_size=112),
-        load_pseudo_labels,
+        dict(type='CenterCrop', crop_size=112), load_pseudo_labels,
         dict(type='FormatShape', input_format='NCHW'),
         dict(type='PackKINetInputs')
     ]

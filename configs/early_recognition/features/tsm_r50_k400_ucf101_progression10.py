@@ -15,8 +15,7 @@ num_levels = 10
 frames_per_level = 8  # one TSM clip of num_segments frames per part
 
 # The Kinetics checkpoint replaces every weight: no ImageNet download.
-model = dict(
-    backbone=dict(pretrained=None, num_segments=frames_per_level))
+model = dict(backbone=dict(pretrained=None, num_segments=frames_per_level))
 
 data_root = 'data/ucf101/videos'
 ann_file_all = 'data/ucf101/ucf101_all_videos.txt'

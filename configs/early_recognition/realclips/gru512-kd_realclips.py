@@ -5,13 +5,12 @@
 _base_ = [
     '../_base_/models/gru512-student_bigru256-teacher.py',
     '../_base_/datasets/realclips_features.py',
-    '../_base_/schedules/sgd_lr0.01_30e_realclips.py',
-    '../_base_/default_runtime.py'
+    '../_base_/schedules/sgd_lr0.01_30e_realclips.py', '../_base_/default_runtime.py'
 ]
 # BN1d on the input features as in the teacher stage (not in the paper).
 model = dict(
     head=dict(num_classes=10, in_channels=2048, norm_cfg=dict(type='BN1d')),
     teacher=dict(num_classes=10, in_channels=2048, norm_cfg=dict(type='BN1d')),
     teacher_checkpoint='work_dirs/bigru256-teacher_realclips')
-default_hooks = dict(logger=dict(interval=10),
-                     checkpoint=dict(interval=30, save_best=None))
+default_hooks = dict(
+    logger=dict(interval=10), checkpoint=dict(interval=30, save_best=None))

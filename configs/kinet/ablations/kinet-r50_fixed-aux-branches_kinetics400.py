@@ -27,5 +27,4 @@ model = dict(
                 **student_norm))),
     # The branches stay (named by the tasks); no head, loss or distillation.
     knowledge=dict(
-        human=dict(head=None, teacher=None),
-        scene=dict(head=None, teacher=None)))
+        human=dict(head=None, teacher=None), scene=dict(head=None, teacher=None)))

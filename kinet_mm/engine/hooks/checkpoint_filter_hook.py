@@ -53,8 +53,9 @@ class CheckpointFilterHook(Hook):
 
     priority = 'VERY_HIGH'  # before any other hook reads the checkpoint
 
-    def __init__(self, reinit: Sequence[str] = (),
-                 revise_keys: Sequence[Tuple[str, str]] = ()) -> None:
+    def __init__(
+        self, reinit: Sequence[str] = (), revise_keys: Sequence[Tuple[str, str]] = ()
+    ) -> None:
         if isinstance(reinit, str):
             reinit = (reinit, )
         self.reinit = [re.compile(pattern) for pattern in reinit]
@@ -126,8 +127,10 @@ class CheckpointFilterHook(Hook):
                 '\nLoad a checkpoint of this architecture, or add a pattern '
                 'matching these keys to CheckpointFilterHook(reinit=...) in '
                 'the config\'s custom_hooks.')
-        missing = [k for k in expected if k not in plain
-                   and not k.endswith('num_batches_tracked')]
+        missing = [
+            k for k in expected
+            if k not in plain and not k.endswith('num_batches_tracked')
+        ]
         unexpected = [k for k in plain if k not in expected]
         lines = [(logging.INFO,
                   f'loaded {loaded} of the model\'s {len(expected)} tensors')]
@@ -135,9 +138,9 @@ class CheckpointFilterHook(Hook):
             lines.append((logging.INFO, f're-initialised {len(reinit)} tensors '
                           '(shape differs; matches reinit): ' + '; '.join(reinit)))
         if missing:
-            lines.append((logging.WARNING, f'{len(missing)} model tensors are '
-                          'not in the checkpoint (kept as initialised): ' +
-                          ', '.join(missing)))
+            lines.append(
+                (logging.WARNING, f'{len(missing)} model tensors are '
+                 'not in the checkpoint (kept as initialised): ' + ', '.join(missing)))
         if unexpected:
             lines.append((logging.WARNING, f'{len(unexpected)} checkpoint '
                           'tensors have no place in the model (ignored): ' +

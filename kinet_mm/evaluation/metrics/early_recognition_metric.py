@@ -89,9 +89,8 @@ class EarlyRecognitionMetric(BaseMetric):
                     "predictions; the model must be an EarlyRecognizer.")
             label = int(sample['gt_label'].reshape(-1)[0])
             if label < 0:
-                raise ValueError(
-                    'an evaluation sequence has no label (-1); set '
-                    'labelled_fraction=1.0 on validation/test datasets.')
+                raise ValueError('an evaluation sequence has no label (-1); set '
+                                 'labelled_fraction=1.0 on validation/test datasets.')
             preds = sample['level_scores'].argmax(dim=-1).cpu().numpy()
             self.results.append(dict(preds=preds, label=label))
 
@@ -99,7 +98,9 @@ class EarlyRecognitionMetric(BaseMetric):
         preds = np.stack([r['preds'] for r in results])
         labels = np.asarray([r['label'] for r in results])
         accs = accuracy_curve(preds, labels)
-        metrics = {ratio_key(r): float(a)
-                   for r, a in zip(observation_ratios(len(accs)), accs)}
+        metrics = {
+            ratio_key(r): float(a)
+            for r, a in zip(observation_ratios(len(accs)), accs)
+        }
         metrics['auc'] = curve_auc(accs, self.auc_rule)
         return metrics

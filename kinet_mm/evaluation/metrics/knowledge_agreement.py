@@ -36,8 +36,10 @@ class KnowledgeAgreementMetric(BaseMetric):
                     'test_cfg.knowledge_agreement=True (and give the '
                     'validation pipeline LoadPseudoLabels/PackKINetInputs, or '
                     "train with pseudo_label_source='online').")
-            self.results.append({name: [float(v) for v in value]
-                                 for name, value in stats.items()})
+            self.results.append({
+                name: [float(v) for v in value]
+                for name, value in stats.items()
+            })
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         sums = defaultdict(lambda: [0., 0.])
@@ -45,5 +47,7 @@ class KnowledgeAgreementMetric(BaseMetric):
             for name, (numerator, denominator) in stats.items():
                 sums[name][0] += numerator
                 sums[name][1] += denominator
-        return {name: numerator / denominator if denominator else 0.
-                for name, (numerator, denominator) in sorted(sums.items())}
+        return {
+            name: numerator / denominator if denominator else 0.
+            for name, (numerator, denominator) in sorted(sums.items())
+        }

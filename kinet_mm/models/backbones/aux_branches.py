@@ -57,7 +57,8 @@ class StageCopyBranch(BaseAuxBranch):
             the wrapped backbone does with ``norm_eval``. Defaults to False.
     """
 
-    def __init__(self, stages: Dict[str, Sequence[nn.Module]],
+    def __init__(self,
+                 stages: Dict[str, Sequence[nn.Module]],
                  norm_eval: bool = False,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)

@@ -12,14 +12,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+from mmaction.registry import MODELS
 from mmcv.cnn import ConvModule
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
-from mmaction.registry import MODELS
 from torch import Tensor
 
-from ..utils.batch_norm import (eval_batch_norms, first_batch_norm,
-                                freeze_batch_norms)
+from ..utils.batch_norm import eval_batch_norms, first_batch_norm, freeze_batch_norms
 from .stage_adapters import BaseStageAdapter, register_stage_adapter
 
 #: One inception module: ``(c1x1, (c3x3_reduce, c3x3), (cdbl_reduce, cdbl),
@@ -61,9 +60,15 @@ class BNInceptionBlock(BaseModule):
         def conv(cin, cout, kernel, conv_stride=1):
             # No bias: the Caffe model's convolution bias in front of BN is
             # redundant (a converter folds it into BN's running mean).
-            return ConvModule(cin, cout, kernel, stride=conv_stride,
-                              padding=kernel // 2, conv_cfg=conv_cfg,
-                              norm_cfg=norm_cfg, act_cfg=act_cfg)
+            return ConvModule(
+                cin,
+                cout,
+                kernel,
+                stride=conv_stride,
+                padding=kernel // 2,
+                conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg)
 
         self.branch1x1 = conv(in_channels, c1x1, 1) if c1x1 else None
         self.branch3x3 = nn.Sequential(
@@ -75,11 +80,10 @@ class BNInceptionBlock(BaseModule):
         # them a 3x3/2 max pool and a padded 3x3/2 convolution agree on even
         # map sizes (28 -> 14 at 224 input, 4e's 14 -> 7).
         if pool == 'max':
-            pooling = nn.MaxPool2d(3, stride, padding=int(stride == 1),
-                                   ceil_mode=True)
+            pooling = nn.MaxPool2d(3, stride, padding=int(stride == 1), ceil_mode=True)
         else:
-            pooling = nn.AvgPool2d(3, 1, padding=1, ceil_mode=True,
-                                   count_include_pad=True)
+            pooling = nn.AvgPool2d(
+                3, 1, padding=1, ceil_mode=True, count_include_pad=True)
         layers = [pooling] + ([conv(in_channels, c_proj, 1)] if c_proj else [])
         self.branch_pool = nn.Sequential(*layers)
         self.out_channels = c1x1 + c3 + cd + (c_proj or in_channels)
@@ -137,18 +141,20 @@ class BNInception(BaseModule):
             (352, (192, 320), (192, 224), ('max', 128), 1),  # 5b: -> 1024
         ))
 
-    def __init__(self,
-                 pretrained: Optional[str] = None,
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 partial_bn: bool = False,
-                 conv_cfg: Optional[Dict] = None,
-                 norm_cfg: Dict = dict(type='BN', requires_grad=True),
-                 act_cfg: Dict = dict(type='ReLU', inplace=True),
-                 init_cfg: Optional[Dict] = [
-                     dict(type='Kaiming', layer='Conv2d'),
-                     dict(type='Constant', layer='BatchNorm2d', val=1.)
-                 ]) -> None:
+    def __init__(
+        self,
+        pretrained: Optional[str] = None,
+        frozen_stages: int = -1,
+        norm_eval: bool = False,
+        partial_bn: bool = False,
+        conv_cfg: Optional[Dict] = None,
+        norm_cfg: Dict = dict(type='BN', requires_grad=True),
+        act_cfg: Dict = dict(type='ReLU', inplace=True),
+        init_cfg: Optional[Dict] = [
+            dict(type='Kaiming', layer='Conv2d'),
+            dict(type='Constant', layer='BatchNorm2d', val=1.)
+        ]
+    ) -> None:
         if pretrained is not None:
             init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         super().__init__(init_cfg=init_cfg)
@@ -162,8 +168,7 @@ class BNInception(BaseModule):
         layer = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.stem = nn.Sequential(
             OrderedDict(
-                conv1=ConvModule(3, 64, 7, stride=2, padding=3,
-                                 **layer),
+                conv1=ConvModule(3, 64, 7, stride=2, padding=3, **layer),
                 pool1=nn.MaxPool2d(3, 2, ceil_mode=True),
                 conv2_reduce=ConvModule(64, 64, 1, **layer),
                 conv2=ConvModule(64, 192, 3, padding=1, **layer),
@@ -192,8 +197,10 @@ class BNInception(BaseModule):
 
     def _freeze_stages(self) -> None:
         frozen = [self.stem] if self.frozen_stages >= 0 else []
-        frozen += [getattr(self, name)
-                   for name in self.stage_names[:max(self.frozen_stages, 0)]]
+        frozen += [
+            getattr(self, name)
+            for name in self.stage_names[:max(self.frozen_stages, 0)]
+        ]
         for module in frozen:
             module.eval()
             for param in module.parameters():
@@ -234,5 +241,4 @@ class BNInceptionStageAdapter(BaseStageAdapter):
         return net.stem(x)
 
     def stages(self, net: BNInception) -> 'OrderedDict[str, List[nn.Module]]':
-        return OrderedDict((name, list(getattr(net, name)))
-                           for name in net.stage_names)
+        return OrderedDict((name, list(getattr(net, name))) for name in net.stage_names)

@@ -124,8 +124,9 @@ class EfficientNetLite(BaseModule):
         if self.init_cfg is None:
             for module in self.modules():
                 if isinstance(module, nn.Conv2d):
-                    fan_out = (module.kernel_size[0] * module.kernel_size[1] *
-                               module.out_channels // module.groups)
+                    fan_out = (
+                        module.kernel_size[0] * module.kernel_size[1] *
+                        module.out_channels // module.groups)
                     nn.init.normal_(module.weight, 0, (2. / fan_out)**0.5)
                     if module.bias is not None:
                         nn.init.zeros_(module.bias)
@@ -135,14 +136,14 @@ class EfficientNetLite(BaseModule):
         super().init_weights()
         if not self.pretrained:
             return
-        path = (packaged_lite_weights(self.arch) if self.pretrained is True
-                else self.pretrained)
+        path = (
+            packaged_lite_weights(self.arch)
+            if self.pretrained is True else self.pretrained)
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'EfficientNetLite(pretrained={self.pretrained!r}): no file {path}')
         state_dict = torch.load(path, map_location='cpu', weights_only=True)
-        state_dict = {k: v for k, v in state_dict.items()
-                      if not k.startswith('_fc.')}
+        state_dict = {k: v for k, v in state_dict.items() if not k.startswith('_fc.')}
         try:
             self.net.load_state_dict(state_dict, strict=True)
         except RuntimeError as err:

@@ -63,10 +63,12 @@ class I3DInceptionV1(InceptionV1):
         if self.pretrained is None:
             return
         if self.pretrained2d:
-            load_inflated_checkpoint(self, self.pretrained,
-                                     self.pretrained_prefix)
+            load_inflated_checkpoint(self, self.pretrained, self.pretrained_prefix)
         else:
             from mmengine.runner.checkpoint import load_checkpoint
-            load_checkpoint(self, self.pretrained, strict=True,
-                            revise_keys=[(f'^{self.pretrained_prefix}', '')]
-                            if self.pretrained_prefix else [(r'^module\.', '')])
+            load_checkpoint(
+                self,
+                self.pretrained,
+                strict=True,
+                revise_keys=[(f'^{self.pretrained_prefix}',
+                              '')] if self.pretrained_prefix else [(r'^module\.', '')])

@@ -4,9 +4,9 @@ from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
+from mmaction.registry import MODELS
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
-from mmaction.registry import MODELS
 from torch import Tensor
 
 from ..utils.batch_norm import eval_batch_norms
@@ -33,8 +33,7 @@ POOL_MODES = ('pad', 'ceil')
 #: (named as in TF-slim's ``MaxPool_3a/4a/5a``) and holds its mixed blocks.
 STAGES = OrderedDict(
     mixed_3=('pool3a', 'mixed_3b', 'mixed_3c'),
-    mixed_4=('pool4a', 'mixed_4b', 'mixed_4c', 'mixed_4d', 'mixed_4e',
-             'mixed_4f'),
+    mixed_4=('pool4a', 'mixed_4b', 'mixed_4c', 'mixed_4d', 'mixed_4e', 'mixed_4f'),
     mixed_5=('pool5a', 'mixed_5b', 'mixed_5c'),
 )
 
@@ -56,29 +55,35 @@ class InceptionModule(BaseModule):
     """
 
     def __init__(self, in_channels: int, widths: Sequence[int],
-                 branch2_kernel_size: int, conv_cfg: Optional[Dict],
-                 norm_cfg: Dict, act_cfg: Dict) -> None:
+                 branch2_kernel_size: int, conv_cfg: Optional[Dict], norm_cfg: Dict,
+                 act_cfg: Dict) -> None:
         super().__init__()
         b0, b1_reduce, b1, b2_reduce, b2, b3 = widths
-        layer = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
-                     bias=False)
+        layer = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg, bias=False)
         self.branch0 = ConvModule(in_channels, b0, 1, **layer)
         self.branch1 = nn.Sequential(
             ConvModule(in_channels, b1_reduce, 1, **layer),
             ConvModule(b1_reduce, b1, 3, padding=1, **layer))
         self.branch2 = nn.Sequential(
             ConvModule(in_channels, b2_reduce, 1, **layer),
-            ConvModule(b2_reduce, b2, branch2_kernel_size,
-                       padding=branch2_kernel_size // 2, **layer))
+            ConvModule(
+                b2_reduce,
+                b2,
+                branch2_kernel_size,
+                padding=branch2_kernel_size // 2,
+                **layer))
         self.branch3 = nn.Sequential(
-            nn.MaxPool2d(3, stride=1, padding=1),
-            ConvModule(in_channels, b3, 1, **layer))
+            nn.MaxPool2d(3, stride=1, padding=1), ConvModule(in_channels, b3, 1,
+                                                             **layer))
         self.out_channels = b0 + b1 + b2 + b3
 
     def forward(self, x: Tensor) -> Tensor:
         """``(N, C_in, [T,] H, W)`` -> ``(N, out_channels, [T,] H, W)``."""
-        return torch.cat([self.branch0(x), self.branch1(x), self.branch2(x),
-                          self.branch3(x)], dim=1)
+        return torch.cat(
+            [self.branch0(x),
+             self.branch1(x),
+             self.branch2(x),
+             self.branch3(x)], dim=1)
 
 
 @MODELS.register_module()
@@ -143,10 +148,8 @@ class InceptionV1(BaseModule):
                              f'{pool_mode!r}')
         self.pool_mode = pool_mode
         self.norm_eval = norm_eval
-        layer = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
-                     bias=False)
-        self.conv1a = ConvModule(in_channels, 64, 7, stride=2, padding=3,
-                                 **layer)
+        layer = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg, bias=False)
+        self.conv1a = ConvModule(in_channels, 64, 7, stride=2, padding=3, **layer)
         self.pool2a = self._pool(3)
         self.conv2b = ConvModule(64, 64, 1, **layer)
         self.conv2c = ConvModule(64, 192, 3, padding=1, **layer)
@@ -159,8 +162,8 @@ class InceptionV1(BaseModule):
                     self.add_module(name, self._pool(pools[name]))
                     continue
                 block = InceptionModule(channels, INCEPTION_WIDTHS[name],
-                                        branch2_kernel_size, conv_cfg,
-                                        norm_cfg, act_cfg)
+                                        branch2_kernel_size, conv_cfg, norm_cfg,
+                                        act_cfg)
                 self.add_module(name, block)
                 channels = block.out_channels
         self.feat_dim = channels

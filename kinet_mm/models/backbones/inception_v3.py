@@ -26,5 +26,4 @@ class InceptionV3(MMPretrainInceptionV3):
         super().__init__(**kwargs)
         self.in_channels = in_channels
         if in_channels != 3:
-            self.Conv2d_1a_3x3 = BasicConv2d(in_channels, 32, kernel_size=3,
-                                             stride=2)
+            self.Conv2d_1a_3x3 = BasicConv2d(in_channels, 32, kernel_size=3, stride=2)

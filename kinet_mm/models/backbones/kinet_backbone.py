@@ -4,8 +4,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule, ModuleDict
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule, ModuleDict
 from torch import Tensor
 
 from ..utils.batch_norm import first_batch_norm, freeze_batch_norms
@@ -62,8 +62,8 @@ class KINetBackbone(BaseModule):
                  branch_from: str = 'res4',
                  aux_branches: Sequence[str] = ('human', 'scene'),
                  cbi: Optional[Dict] = dict(type='CrossBranchIntegration'),
-                 cbi_positions: Sequence[Tuple[str, int]] = (('res4', -1),
-                                                             ('res5', -1)),
+                 cbi_positions: Sequence[Tuple[str,
+                                               int]] = (('res4', -1), ('res5', -1)),
                  fixed_branches: Optional[Dict] = None,
                  partial_bn: bool = False,
                  init_cfg: Optional[Dict] = None) -> None:
@@ -88,8 +88,9 @@ class KINetBackbone(BaseModule):
         if unknown:
             raise ValueError(f'fixed_branches {sorted(unknown)} are not among '
                              f'aux_branches {self.aux_names}')
-        stage_channels = [self.block_channels[stage][-1]
-                          for stage in self.branch_stages]
+        stage_channels = [
+            self.block_channels[stage][-1] for stage in self.branch_stages
+        ]
         # MMEngine's ModuleDict: BaseModule.init_weights skips a torch
         # container's children, so the CBIs' identity init would never run.
         self.aux_branches = ModuleDict()
@@ -98,8 +99,8 @@ class KINetBackbone(BaseModule):
                 branch = MODELS.build(
                     dict(fixed_branches[name], out_channels=stage_channels))
             else:
-                branch = StageCopyBranch(self._branch_blocks(),
-                                         norm_eval=self.adapter.norm_eval(self.net))
+                branch = StageCopyBranch(
+                    self._branch_blocks(), norm_eval=self.adapter.norm_eval(self.net))
             self.aux_branches[name] = branch
         self.cbis = ModuleDict()
         positions = []
@@ -109,8 +110,10 @@ class KINetBackbone(BaseModule):
                 raise ValueError('cbi_positions need a cbi config and at least '
                                  'one auxiliary branch')
             self.cbis[f'{stage}_{index}'] = MODELS.build(
-                dict(cbi, in_channels=self.block_channels[stage][index],
-                     num_aux=len(self.aux_names)))
+                dict(
+                    cbi,
+                    in_channels=self.block_channels[stage][index],
+                    num_aux=len(self.aux_names)))
             positions.append((self.branch_stages.index(stage), index))
         # Where the auxiliary maps are read: after each CBI's block, and the end.
         last = (len(self.branch_stages) - 1,
@@ -147,8 +150,7 @@ class KINetBackbone(BaseModule):
         self.net.eval()
         channels = {}
         with torch.no_grad():
-            x = self.adapter.stem(self.net,
-                                  torch.zeros(1, in_channels, size, size))
+            x = self.adapter.stem(self.net, torch.zeros(1, in_channels, size, size))
             for stage, blocks in self._blocks.items():
                 channels[stage] = []
                 for block in blocks:
@@ -222,5 +224,5 @@ def _resized(aux: Tensor, action: Tensor) -> Tensor:
     """An auxiliary map at the action map's size (teacher maps may differ)."""
     if aux.shape[-2:] == action.shape[-2:]:
         return aux
-    return F.interpolate(aux, size=action.shape[-2:], mode='bilinear',
-                         align_corners=False)
+    return F.interpolate(
+        aux, size=action.shape[-2:], mode='bilinear', align_corners=False)

@@ -40,7 +40,8 @@ class KINetBackbone3D(KINetBackbone):
             ``fixed_branches`` (teacher features) are 2D only.
     """
 
-    def __init__(self, temporal: Optional[Mapping[str, Tuple[int, int]]] = None,
+    def __init__(self,
+                 temporal: Optional[Mapping[str, Tuple[int, int]]] = None,
                  **kwargs) -> None:
         if kwargs.get('fixed_branches'):
             raise ValueError('KINetBackbone3D: fixed_branches (teacher feature '

@@ -31,8 +31,8 @@ class InceptionV3StageAdapter(BaseStageAdapter):
     """
 
     probe_size = 75
-    stem_layers = ('Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_2b_3x3',
-                   'maxpool1', 'Conv2d_3b_1x1', 'Conv2d_4a_3x3', 'maxpool2')
+    stem_layers = ('Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_2b_3x3', 'maxpool1',
+                   'Conv2d_3b_1x1', 'Conv2d_4a_3x3', 'maxpool2')
     stage_layers = OrderedDict(
         mixed5=('Mixed_5b', 'Mixed_5c', 'Mixed_5d'),
         mixed6=('Mixed_6a', 'Mixed_6b', 'Mixed_6c', 'Mixed_6d', 'Mixed_6e'),
@@ -48,9 +48,8 @@ class InceptionV3StageAdapter(BaseStageAdapter):
         return x
 
     def stages(self, net: InceptionV3) -> 'OrderedDict[str, List[nn.Module]]':
-        return OrderedDict(
-            (stage, [getattr(net, name) for name in layers])
-            for stage, layers in self.stage_layers.items())
+        return OrderedDict((stage, [getattr(net, name) for name in layers])
+                           for stage, layers in self.stage_layers.items())
 
 
 @register_stage_adapter(MMPretrainResNet)
@@ -73,7 +72,6 @@ class MMPretrainResNetStageAdapter(BaseStageAdapter):
         maxpool = getattr(net, 'maxpool', None)
         return x if maxpool is None else maxpool(x)
 
-    def stages(self,
-               net: MMPretrainResNet) -> 'OrderedDict[str, List[nn.Module]]':
+    def stages(self, net: MMPretrainResNet) -> 'OrderedDict[str, List[nn.Module]]':
         return OrderedDict((f'res{i + 2}', list(getattr(net, layer)))
                            for i, layer in enumerate(net.res_layers))

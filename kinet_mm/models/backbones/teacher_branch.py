@@ -61,6 +61,9 @@ class TeacherFeatureBranch(BaseAuxBranch):
         """Adapted teacher maps ``(N * num_segs, C_stage, h, w)``, one per tap,
         at the teacher's resolution; the trunk's map is not used."""
         maps = self.teacher.extract_stages(unnormalize(frames, self.mean, self.std))
-        adapted = {stage: self.adapters[stage](maps[self.stage_indices[stage]])
-                   for stage in sorted({stage for stage, _ in taps})}
+        adapted = {
+            stage: self.adapters[stage](maps[self.stage_indices[stage]])
+            for stage in sorted({stage
+                                 for stage, _ in taps})
+        }
         return [adapted[stage] for stage, _ in taps]

@@ -3,9 +3,9 @@ from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
+from mmaction.registry import MODELS
 from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
-from mmaction.registry import MODELS
 from torch import Tensor
 
 
@@ -56,8 +56,8 @@ class CrossBranchIntegration(BaseModule):
         if self.identity_init and self.init_cfg is None:
             with torch.no_grad():
                 self.fuse.weight.zero_()
-                eye = torch.eye(self.in_channels).view(
-                    self.in_channels, self.in_channels, 1, 1)
+                eye = torch.eye(self.in_channels).view(self.in_channels,
+                                                       self.in_channels, 1, 1)
                 self.fuse.weight[:, :self.in_channels] = eye
 
     def forward(self, x: Tensor, aux_feats: Sequence[Tensor]) -> Tensor:

@@ -4,9 +4,9 @@ from typing import Dict, Optional, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model.weight_init import normal_init
 from mmaction.models.heads.base import AvgConsensus, BaseHead
 from mmaction.registry import MODELS
+from mmengine.model.weight_init import normal_init
 from torch import Tensor
 
 RELATIONS = ('dot', 'embedded_dot', 'concat')
@@ -99,8 +99,8 @@ class AKGHead(BaseHead):
         Returns:
             Tensor: ``(num_branches * num_segs, num_branches * num_segs)``.
         """
-        branch = torch.arange(self.num_branches, device=device).repeat_interleave(
-            num_segs)
+        branch = torch.arange(
+            self.num_branches, device=device).repeat_interleave(num_segs)
         cross_aux = (branch[:, None] != branch[None, :]) & (branch[:, None] > 0) & (
             branch[None, :] > 0)
         return (~cross_aux).float()
@@ -180,7 +180,8 @@ class AKGHead(BaseHead):
         windows = torch.stack([
             pooled[:, :, start:start + size]
             for start in range(pooled.shape[2] - size + 1)
-        ], dim=1)  # (N, W, B, size, d)
+        ],
+                              dim=1)  # (N, W, B, size, d)
         return windows.flatten(0, 1)
 
     def forward(self,

@@ -40,15 +40,17 @@ class GRUHead(BaseModule):
             ``Normal(std=0.01)`` on ``fc_cls``.
     """
 
-    def __init__(self,
-                 num_classes: int,
-                 in_channels: int,
-                 hidden_channels: int = 512,
-                 bidirectional: bool = False,
-                 dropout_ratio: float = 0.,
-                 norm_cfg: Optional[Dict] = None,
-                 init_cfg: Optional[Union[Dict, List[Dict]]] = dict(
-                     type='Normal', layer='Linear', std=0.01)) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int,
+        hidden_channels: int = 512,
+        bidirectional: bool = False,
+        dropout_ratio: float = 0.,
+        norm_cfg: Optional[Dict] = None,
+        init_cfg: Optional[Union[Dict, List[Dict]]] = dict(
+            type='Normal', layer='Linear', std=0.01)
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
         self.in_channels = in_channels
@@ -76,10 +78,9 @@ class GRUHead(BaseModule):
             (or ``T(x_n)`` for the teacher).
         """
         if x.dim() != 3 or x.shape[-1] != self.in_channels:
-            raise ValueError(
-                f'GRUHead expects (batch, num_levels, {self.in_channels}) '
-                f'features, got shape {tuple(x.shape)}; check in_channels '
-                "against the feature cache's meta.json (feature_dim).")
+            raise ValueError(f'GRUHead expects (batch, num_levels, {self.in_channels}) '
+                             f'features, got shape {tuple(x.shape)}; check in_channels '
+                             "against the feature cache's meta.json (feature_dim).")
         if self.norm is not None:
             x = self.norm(x.flatten(0, 1)).reshape(x.shape)
         hidden, _ = self.gru(x)

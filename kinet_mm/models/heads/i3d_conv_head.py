@@ -34,8 +34,7 @@ class I3DConvHead(I3DHead):
             ``in_channels``, ``dropout_ratio``, ...).
     """
 
-    def __init__(self, pool_size: Tuple[int, int, int] = (2, 7, 7),
-                 **kwargs) -> None:
+    def __init__(self, pool_size: Tuple[int, int, int] = (2, 7, 7), **kwargs) -> None:
         super().__init__(**kwargs)
         self.pool_size = tuple(pool_size)
 

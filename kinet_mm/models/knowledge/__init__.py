@@ -16,7 +16,8 @@ from .scene import SceneKnowledge
 
 __all__ = [
     'BaseKnowledge', 'HumanParsingKnowledge', 'KeypointHeatmapLoss',
-    'PSEUDO_LABEL_SOURCES', 'PoseKnowledge', 'SceneKnowledge', 'build_knowledge', 'knowledge_cfgs', 'teacher_free'
+    'PSEUDO_LABEL_SOURCES', 'PoseKnowledge', 'SceneKnowledge', 'build_knowledge',
+    'knowledge_cfgs', 'teacher_free'
 ]
 
 
@@ -24,8 +25,10 @@ def knowledge_cfgs(model_cfg: Dict) -> Dict[str, Dict]:
     """The configured tasks of a model config, ``{name: task config}``, in
     order; an entry set to None (a config's way to drop an inherited task) is
     left out."""
-    return {name: cfg for name, cfg in (model_cfg.get('knowledge') or {}).items()
-            if cfg is not None}
+    return {
+        name: cfg
+        for name, cfg in (model_cfg.get('knowledge') or {}).items() if cfg is not None
+    }
 
 
 def teacher_free(model_cfg: Dict, heads: bool = True) -> Dict:

@@ -68,8 +68,8 @@ class BaseKnowledge(BaseModule, metaclass=ABCMeta):
         super().__init__(init_cfg=init_cfg)
         self.name = name
         self.head = MODELS.build(head) if head is not None else None
-        self.loss_module = (MODELS.build(loss)
-                            if head is not None and loss is not None else None)
+        self.loss_module = (
+            MODELS.build(loss) if head is not None and loss is not None else None)
         if self.head is not None and self.loss_module is None:
             raise ValueError(f'knowledge task {name!r} has a head but no loss: '
                              f'set model.knowledge.{name}.loss')
@@ -126,8 +126,10 @@ class BaseKnowledge(BaseModule, metaclass=ABCMeta):
                 'PackKINetInputs to the pipeline (and this task to the cache: '
                 "tools/extract_pseudo_labels.py), or use "
                 "pseudo_label_source='online'.")
-        return {key: torch.cat([sample.get(key) for sample in data_samples])
-                for key in self.keys}
+        return {
+            key: torch.cat([sample.get(key) for sample in data_samples])
+            for key in self.keys
+        }
 
     @abstractmethod
     def targets(self, fields: Dict[str, Tensor], input_size: Sequence[int]):
@@ -197,18 +199,20 @@ class BaseKnowledge(BaseModule, metaclass=ABCMeta):
     # ------------------------------------------------------------------
 
     @abstractmethod
-    def describe(self, prediction: Tensor,
+    def describe(self,
+                 prediction: Tensor,
                  class_names: Optional[Sequence[str]] = None) -> Dict:
         """JSON-ready summary of one frame's :meth:`predict` output."""
 
     @abstractmethod
-    def draw(self, ax, prediction: Tensor,
+    def draw(self,
+             ax,
+             prediction: Tensor,
              class_names: Optional[Sequence[str]] = None) -> str:
         """Draw one frame's prediction on a matplotlib axis showing the frame;
         return a caption line."""
 
-    def class_names(self, label_map: Optional[str] = None
-                    ) -> Optional[Sequence[str]]:
+    def class_names(self, label_map: Optional[str] = None) -> Optional[Sequence[str]]:
         """Names of the predicted classes, if the task has any."""
         return None
 

@@ -113,8 +113,9 @@ class HumanParsingKnowledge(BaseKnowledge):
       resized bilinearly to the target;
     - teacher: ``(B, H, W)`` long masks (1 = human) at the frames' size;
     - field ``mask``: ``(T, h, w)`` uint8; cached bit-packed at short side
-      ``cache_short_side`` (aspect kept, :func:`mask_size`), warped by ``LoadPseudoLabels`` to
-      ``img_shape // mask_stride`` of the augmented frames;
+      ``cache_short_side`` (aspect kept, :func:`mask_size`), warped by
+      ``LoadPseudoLabels`` to ``img_shape // mask_stride`` of the augmented
+      frames;
     - target: ``(B, H // s, W // s)`` long, ``s = mask_stride``;
     - agreement: ``iou``, the student's mask (probability >= 0.5) against the
       teacher's, intersection and union summed over all frames.
@@ -144,8 +145,7 @@ class HumanParsingKnowledge(BaseKnowledge):
     def teacher_fields(self, frames: Tensor) -> Dict[str, Tensor]:
         return {self.key('mask'): self.teacher(frames)}
 
-    def targets(self, fields: Dict[str, Tensor],
-                input_size: Sequence[int]) -> Tensor:
+    def targets(self, fields: Dict[str, Tensor], input_size: Sequence[int]) -> Tensor:
         """``(B, h, w)`` masks -> ``(B, H // s, W // s)`` long targets.
 
         Teacher masks at the frames' size are resized (nearest); cached masks
@@ -161,20 +161,18 @@ class HumanParsingKnowledge(BaseKnowledge):
                 f'LoadPseudoLabels the mask_stride of model.knowledge.'
                 f'{self.name}.mask_stride.')
         if list(mask.shape[-2:]) != size:
-            mask = F.interpolate(mask[:, None].float(), size=size,
-                                 mode='nearest')[:, 0]
+            mask = F.interpolate(mask[:, None].float(), size=size, mode='nearest')[:, 0]
         return mask.long()
 
     def logits(self, branch_map: Tensor, size: Sequence[int]) -> Tensor:
         """Decoder logits ``(B, 2, *size)``, bilinearly resized."""
         logits = self.head([branch_map])
-        return F.interpolate(logits, size=tuple(size), mode='bilinear',
-                             align_corners=False)
+        return F.interpolate(
+            logits, size=tuple(size), mode='bilinear', align_corners=False)
 
     def loss(self, branch_map: Tensor, targets: Tensor) -> Tensor:
         """Per-pixel cross entropy against ``(B, h, w)`` long targets."""
-        return self.loss_module(self.logits(branch_map, targets.shape[-2:]),
-                                targets)
+        return self.loss_module(self.logits(branch_map, targets.shape[-2:]), targets)
 
     def predict(self, branch_map: Tensor, input_size: Sequence[int]) -> Tensor:
         """``(B, H, W)`` human probability at the input size."""
@@ -183,12 +181,10 @@ class HumanParsingKnowledge(BaseKnowledge):
     def agreement(self, branch_map: Tensor, targets: Tensor) -> Dict[str, Tensor]:
         student = self.logits(branch_map, targets.shape[-2:]).argmax(dim=1) == 1
         teacher = targets == 1
-        return dict(iou=ratio((student & teacher).sum(),
-                              (student | teacher).sum()))
+        return dict(iou=ratio((student & teacher).sum(), (student | teacher).sum()))
 
     def cache_settings(self) -> Dict:
-        return dict(super().cache_settings(),
-                    cache_short_side=self.cache_short_side)
+        return dict(super().cache_settings(), cache_short_side=self.cache_short_side)
 
     def encode(self, fields: Dict[str, Tensor],
                frame_shape: Tuple[int, int]) -> Dict[str, np.ndarray]:
@@ -211,16 +207,18 @@ class HumanParsingKnowledge(BaseKnowledge):
         img_h, img_w = results['img_shape']
         out_size = (img_h // mask_stride, img_w // mask_stride)
         if min(out_size) < 1:
-            raise ValueError(
-                f'img_shape {results["img_shape"]} of '
-                f'{results.get("filename")!r} is smaller than '
-                f'mask_stride={mask_stride}.')
-        return {self.key('mask'): warp_masks(
-            fields[self.key('mask')],
-            results.get('crop_quadruple', (0., 0., 1., 1.)),
-            out_size,
-            flip=bool(results.get('flip', False)),
-            flip_direction=results.get('flip_direction') or 'horizontal')}
+            raise ValueError(f'img_shape {results["img_shape"]} of '
+                             f'{results.get("filename")!r} is smaller than '
+                             f'mask_stride={mask_stride}.')
+        return {
+            self.key('mask'):
+            warp_masks(
+                fields[self.key('mask')],
+                results.get('crop_quadruple', (0., 0., 1., 1.)),
+                out_size,
+                flip=bool(results.get('flip', False)),
+                flip_direction=results.get('flip_direction') or 'horizontal')
+        }
 
     def random_fields(self, num: int, input_size: Sequence[int],
                       generator: torch.Generator) -> Dict[str, Tensor]:
@@ -228,13 +226,16 @@ class HumanParsingKnowledge(BaseKnowledge):
         mask = torch.rand(num, *size, generator=generator) > 0.5
         return {self.key('mask'): mask.to(torch.uint8)}
 
-    def describe(self, prediction: Tensor,
+    def describe(self,
+                 prediction: Tensor,
                  class_names: Optional[Sequence[str]] = None) -> Dict:
         return dict(fraction=round(float((prediction >= 0.5).float().mean()), 4))
 
-    def draw(self, ax, prediction: Tensor,
+    def draw(self,
+             ax,
+             prediction: Tensor,
              class_names: Optional[Sequence[str]] = None) -> str:
         mask = prediction.numpy()
-        ax.imshow(np.ma.masked_less(mask, 0.5), cmap='autumn', alpha=0.55,
-                  vmin=0, vmax=1)
+        ax.imshow(
+            np.ma.masked_less(mask, 0.5), cmap='autumn', alpha=0.55, vmin=0, vmax=1)
         return f'{self.name} {100 * (mask >= 0.5).mean():.0f}%'

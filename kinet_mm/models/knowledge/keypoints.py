@@ -15,8 +15,8 @@ from torch import Tensor
 FLIP_DIRECTIONS = ('horizontal', 'vertical', 'diagonal')
 
 
-def flip_permutation(num_keypoints: int,
-                     flip_pairs: Sequence[Tuple[int, int]]) -> List[int]:
+def flip_permutation(num_keypoints: int, flip_pairs: Sequence[Tuple[int,
+                                                                    int]]) -> List[int]:
     """The keypoint order after a mirror image: ``perm[k]`` is the keypoint
     whose position keypoint ``k`` takes (its partner in ``flip_pairs``, or
     ``k`` itself).
@@ -50,11 +50,13 @@ def flip_permutation(num_keypoints: int,
     return perm
 
 
-def warp_keypoints(keypoints: np.ndarray,
-                   crop_quadruple: Sequence[float] = (0., 0., 1., 1.),
-                   flip: bool = False,
-                   flip_direction: str = 'horizontal',
-                   flip_pairs: Sequence[Tuple[int, int]] = ()) -> np.ndarray:
+def warp_keypoints(
+    keypoints: np.ndarray,
+    crop_quadruple: Sequence[float] = (0., 0., 1., 1.),
+    flip: bool = False,
+    flip_direction: str = 'horizontal',
+    flip_pairs: Sequence[Tuple[int, int]] = ()
+) -> np.ndarray:
     """Make keypoints of whole original frames follow the frames' crop and flip.
 
     ``crop_quadruple = (x, y, w, h)`` is the crop as fractions of the original
@@ -217,10 +219,9 @@ def keypoint_mse_loss(pred: Tensor, target: Tensor, weights: Tensor) -> Tensor:
     """
     if pred.shape != target.shape or pred.dim() != 4 \
             or tuple(weights.shape) != tuple(pred.shape[:2]):
-        raise ValueError(
-            f'heatmap loss needs pred and target (B, K, h, w) and weights '
-            f'(B, K), got {tuple(pred.shape)}, {tuple(target.shape)} and '
-            f'{tuple(weights.shape)}')
+        raise ValueError(f'heatmap loss needs pred and target (B, K, h, w) and weights '
+                         f'(B, K), got {tuple(pred.shape)}, {tuple(target.shape)} and '
+                         f'{tuple(weights.shape)}')
     weights = weights.to(pred.dtype)
     squared = ((pred - target)**2).mean(dim=(2, 3))
     return (squared * weights).sum() / weights.sum().clamp(min=1)
@@ -230,8 +231,7 @@ def pck_counts(pred_xy: Tensor,
                target: Tensor,
                conf_thr: float = 0.5,
                alpha: float = 0.2,
-               image_size: Optional[Sequence[int]] = None
-               ) -> Tuple[Tensor, Tensor]:
+               image_size: Optional[Sequence[int]] = None) -> Tuple[Tensor, Tensor]:
     """Correct keypoints (PCK@``alpha``) and the number judged.
 
     Per sample, the judged keypoints are the visible target ones (confidence
@@ -261,8 +261,7 @@ def pck_counts(pred_xy: Tensor,
     pred_xy, target = pred_xy.float(), target.float()
     scale = pred_xy.new_ones(2)
     if image_size is not None:
-        scale = pred_xy.new_tensor([float(image_size[1]),
-                                    float(image_size[0])])
+        scale = pred_xy.new_tensor([float(image_size[1]), float(image_size[0])])
     pred_pts, target_pts = pred_xy * scale, target[..., :2] * scale
     visible = target[..., 2] >= conf_thr
     inf = torch.finfo(target_pts.dtype).max
@@ -275,8 +274,7 @@ def pck_counts(pred_xy: Tensor,
     return correct.sum(), judged.sum()
 
 
-def keypoint_softmax_loss(pred: Tensor, target: Tensor,
-                          weights: Tensor) -> Tensor:
+def keypoint_softmax_loss(pred: Tensor, target: Tensor, weights: Tensor) -> Tensor:
     """Cross entropy of each keypoint's target heatmap, normalised to a
     distribution over the ``h * w`` cells, against the softmax of its
     predicted heatmap (logits), over the visible keypoints.

@@ -14,9 +14,8 @@ from mmaction.registry import MODELS
 from torch import Tensor, nn
 
 from .base import BaseKnowledge, ratio
-from .keypoints import (decode_heatmaps, keypoint_mse_loss,
-                        keypoint_softmax_loss, pck_counts, render_heatmaps,
-                        warp_keypoints)
+from .keypoints import (decode_heatmaps, keypoint_mse_loss, keypoint_softmax_loss,
+                        pck_counts, render_heatmaps, warp_keypoints)
 
 #: Left/right pairs of the 13 body keypoints of ``MediaPipePoseTeacher``'s
 #: default order: nose, shoulders, elbows, wrists, hips, knees, ankles (l, r).
@@ -50,8 +49,8 @@ class KeypointHeatmapLoss(nn.Module):
     def forward(self, heatmaps: Tensor, targets: Dict[str, Tensor]) -> Tensor:
         """``(B, K, h, w)`` heatmaps against ``targets['heatmaps']`` and
         ``targets['weights']`` ``(B, K)``."""
-        return self.loss_weight * self.modes[self.mode](
-            heatmaps, targets['heatmaps'], targets['weights'])
+        return self.loss_weight * self.modes[self.mode](heatmaps, targets['heatmaps'],
+                                                        targets['weights'])
 
     def confidence(self, heatmaps: Tensor, sigma: float) -> Tensor:
         """``(B, K)`` confidence of predicted heatmaps in ``[0, 1]``: the
@@ -138,14 +137,16 @@ class PoseKnowledge(BaseKnowledge):
                 input_size: Sequence[int]) -> Dict[str, Tensor]:
         keypoints = self._checked(fields[self.key('keypoints')].float())
         size = [side // self.mask_stride for side in input_size]
-        heatmaps, weights = render_heatmaps(keypoints, size, self.sigma,
-                                            self.conf_thr)
+        heatmaps, weights = render_heatmaps(keypoints, size, self.sigma, self.conf_thr)
         return dict(heatmaps=heatmaps, weights=weights, keypoints=keypoints)
 
     def heatmaps(self, branch_map: Tensor, size: Sequence[int]) -> Tensor:
         """Decoder heatmaps ``(B, K, *size)``, bilinearly resized."""
-        return F.interpolate(self.head([branch_map]), size=tuple(size),
-                             mode='bilinear', align_corners=False)
+        return F.interpolate(
+            self.head([branch_map]),
+            size=tuple(size),
+            mode='bilinear',
+            align_corners=False)
 
     def loss(self, branch_map: Tensor, targets: Dict[str, Tensor]) -> Tensor:
         heatmaps = self.heatmaps(branch_map, targets['heatmaps'].shape[-2:])
@@ -163,24 +164,25 @@ class PoseKnowledge(BaseKnowledge):
             conf = heatmaps.flatten(2).amax(dim=2).clamp(0, 1)
         return torch.cat([xy, conf[..., None]], dim=2)
 
-    def agreement(self, branch_map: Tensor,
-                  targets: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    def agreement(self, branch_map: Tensor, targets: Dict[str,
+                                                          Tensor]) -> Dict[str, Tensor]:
         size = targets['heatmaps'].shape[-2:]
         xy = decode_heatmaps(self.heatmaps(branch_map, size))
         # In heatmap cells, so that x and y weigh alike on non-square frames.
-        correct, total = pck_counts(xy, targets['keypoints'], self.conf_thr,
-                                    self.pck_alpha, image_size=size)
+        correct, total = pck_counts(
+            xy, targets['keypoints'], self.conf_thr, self.pck_alpha, image_size=size)
         return dict(pck=ratio(correct, total))
 
     def cache_settings(self) -> Dict:
-        return dict(super().cache_settings(), num_keypoints=self.num_keypoints,
-                    flip_pairs=[list(pair) for pair in self.flip_pairs])
+        return dict(
+            super().cache_settings(),
+            num_keypoints=self.num_keypoints,
+            flip_pairs=[list(pair) for pair in self.flip_pairs])
 
     def encode(self, fields: Dict[str, Tensor],
                frame_shape: Tuple[int, int]) -> Dict[str, np.ndarray]:
         keypoints = self._checked(fields[self.key('keypoints')])
-        return {self.key('keypoints'):
-                keypoints.cpu().numpy().astype(np.float16)}
+        return {self.key('keypoints'): keypoints.cpu().numpy().astype(np.float16)}
 
     def decode(self, arrays: Dict[str, np.ndarray], num: int,
                frame_shape: Tuple[int, int]) -> Dict[str, np.ndarray]:
@@ -192,30 +194,41 @@ class PoseKnowledge(BaseKnowledge):
 
     def warp(self, fields: Dict[str, np.ndarray], results: Dict,
              mask_stride: int) -> Dict[str, np.ndarray]:
-        return {self.key('keypoints'): warp_keypoints(
-            fields[self.key('keypoints')],
-            results.get('crop_quadruple', (0., 0., 1., 1.)),
-            flip=bool(results.get('flip', False)),
-            flip_direction=results.get('flip_direction') or 'horizontal',
-            flip_pairs=self.flip_pairs)}
+        return {
+            self.key('keypoints'):
+            warp_keypoints(
+                fields[self.key('keypoints')],
+                results.get('crop_quadruple', (0., 0., 1., 1.)),
+                flip=bool(results.get('flip', False)),
+                flip_direction=results.get('flip_direction') or 'horizontal',
+                flip_pairs=self.flip_pairs)
+        }
 
     def random_fields(self, num: int, input_size: Sequence[int],
                       generator: torch.Generator) -> Dict[str, Tensor]:
         keypoints = torch.rand(num, self.num_keypoints, 3, generator=generator)
         return {self.key('keypoints'): keypoints}
 
-    def describe(self, prediction: Tensor,
+    def describe(self,
+                 prediction: Tensor,
                  class_names: Optional[Sequence[str]] = None) -> Dict:
         visible = prediction[:, 2] >= self.conf_thr
-        return dict(visible=int(visible.sum()),
-                    keypoints=[[round(float(v), 4) for v in point]
-                               for point in prediction])
+        return dict(
+            visible=int(visible.sum()),
+            keypoints=[[round(float(v), 4) for v in point] for point in prediction])
 
-    def draw(self, ax, prediction: Tensor,
+    def draw(self,
+             ax,
+             prediction: Tensor,
              class_names: Optional[Sequence[str]] = None) -> str:
         height, width = ax.get_images()[0].get_array().shape[:2]
         visible = prediction[:, 2] >= self.conf_thr
         points = prediction[visible]
-        ax.scatter(points[:, 0] * width, points[:, 1] * height, s=12,
-                   c='cyan', edgecolors='black', linewidths=0.5)
+        ax.scatter(
+            points[:, 0] * width,
+            points[:, 1] * height,
+            s=12,
+            c='cyan',
+            edgecolors='black',
+            linewidths=0.5)
         return f'{self.name} {int(visible.sum())}/{len(prediction)} keypoints'

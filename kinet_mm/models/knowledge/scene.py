@@ -93,11 +93,9 @@ class SceneKnowledge(BaseKnowledge):
     def teacher_fields(self, frames: Tensor) -> Dict[str, Tensor]:
         probs = self.teacher(frames).float()
         top = probs.topk(min(self.topk, probs.shape[1]), dim=1)
-        return {self.key('topk_idx'): top.indices,
-                self.key('topk_prob'): top.values}
+        return {self.key('topk_idx'): top.indices, self.key('topk_prob'): top.values}
 
-    def targets(self, fields: Dict[str, Tensor],
-                input_size: Sequence[int]) -> Tensor:
+    def targets(self, fields: Dict[str, Tensor], input_size: Sequence[int]) -> Tensor:
         indices = fields[self.key('topk_idx')].long()
         if self.target == 'hard':
             return indices[:, 0]
@@ -123,9 +121,9 @@ class SceneKnowledge(BaseKnowledge):
         teacher = targets if targets.dim() == 1 else targets.argmax(dim=1)
         logits = self.logits(branch_map)
         top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
-        return dict(top1=ratio((top5[:, 0] == teacher).sum(), len(teacher)),
-                    top5=ratio((top5 == teacher[:, None]).any(1).sum(),
-                               len(teacher)))
+        return dict(
+            top1=ratio((top5[:, 0] == teacher).sum(), len(teacher)),
+            top5=ratio((top5 == teacher[:, None]).any(1).sum(), len(teacher)))
 
     def cache_settings(self) -> Dict:
         return dict(super().cache_settings(), topk=self.topk)
@@ -147,9 +145,12 @@ class SceneKnowledge(BaseKnowledge):
         indices = fields[self.key('topk_idx')].cpu().numpy()
         if indices.size and indices.max() > np.iinfo(np.int16).max:
             raise ValueError('Scene class indices do not fit int16.')
-        return {self.key('topk_idx'): indices.astype(np.int16),
-                self.key('topk_prob'): fields[self.key('topk_prob')].cpu()
-                .numpy().astype(np.float16)}
+        return {
+            self.key('topk_idx'):
+            indices.astype(np.int16),
+            self.key('topk_prob'):
+            fields[self.key('topk_prob')].cpu().numpy().astype(np.float16)
+        }
 
     def decode(self, arrays: Dict[str, np.ndarray], num: int,
                frame_shape: Tuple[int, int]) -> Dict[str, np.ndarray]:
@@ -158,8 +159,10 @@ class SceneKnowledge(BaseKnowledge):
             raise ValueError(f'{self.key("topk_idx")} {indices.shape} and '
                              f'{self.key("topk_prob")} {probs.shape} do not '
                              f'hold the same top-k of {num} frames')
-        return {self.key('topk_idx'): indices.astype(np.int64),
-                self.key('topk_prob'): probs.astype(np.float32)}
+        return {
+            self.key('topk_idx'): indices.astype(np.int64),
+            self.key('topk_prob'): probs.astype(np.float32)
+        }
 
     def warp(self, fields: Dict[str, np.ndarray], results: Dict,
              mask_stride: int) -> Dict[str, np.ndarray]:
@@ -169,14 +172,15 @@ class SceneKnowledge(BaseKnowledge):
                       generator: torch.Generator) -> Dict[str, Tensor]:
         classes = self.num_classes or 365
         k = min(self.topk, classes)
-        indices = torch.stack([torch.randperm(classes, generator=generator)[:k]
-                               for _ in range(num)])
+        indices = torch.stack(
+            [torch.randperm(classes, generator=generator)[:k] for _ in range(num)])
         probs = torch.rand(num, k, generator=generator)
-        return {self.key('topk_idx'): indices,
-                self.key('topk_prob'): probs / probs.sum(1, keepdim=True)}
+        return {
+            self.key('topk_idx'): indices,
+            self.key('topk_prob'): probs / probs.sum(1, keepdim=True)
+        }
 
-    def class_names(self, label_map: Optional[str] = None
-                    ) -> Optional[Sequence[str]]:
+    def class_names(self, label_map: Optional[str] = None) -> Optional[Sequence[str]]:
         """``label_map`` (one name a line), else the names of the teacher's
         label space (ImageNet-1k, Places365), else the class indices."""
         from ...apis.labels import read_label_map
@@ -193,12 +197,15 @@ class SceneKnowledge(BaseKnowledge):
         values, indices = prediction.float().topk(min(3, prediction.numel()))
         return [(names[i], v) for v, i in zip(values.tolist(), indices.tolist())]
 
-    def describe(self, prediction: Tensor,
+    def describe(self,
+                 prediction: Tensor,
                  class_names: Optional[Sequence[str]] = None) -> Dict:
         return dict(top3=[[name, round(p, 4)]
                           for name, p in self._top3(prediction, class_names)])
 
-    def draw(self, ax, prediction: Tensor,
+    def draw(self,
+             ax,
+             prediction: Tensor,
              class_names: Optional[Sequence[str]] = None) -> str:
         return '\n'.join(f'{name[:18]} {p:.2f}'
                          for name, p in self._top3(prediction, class_names))

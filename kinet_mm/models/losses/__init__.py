@@ -1,7 +1,4 @@
-from .early_recognition_loss import (SelfDistillationLoss,
-                                     StepwiseCrossEntropyLoss,
+from .early_recognition_loss import (SelfDistillationLoss, StepwiseCrossEntropyLoss,
                                      StepwiseKLDivLoss)
 
-__all__ = [
-    'StepwiseCrossEntropyLoss', 'StepwiseKLDivLoss', 'SelfDistillationLoss'
-]
+__all__ = ['StepwiseCrossEntropyLoss', 'StepwiseKLDivLoss', 'SelfDistillationLoss']

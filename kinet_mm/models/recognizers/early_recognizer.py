@@ -119,8 +119,10 @@ class EarlyRecognizer(BaseModel):
         # allow-lists their types), so a checkpoint cannot run code.
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
         state = ckpt.get('state_dict', ckpt)
-        weights = {k[len(HEAD_PREFIX):]: v for k, v in state.items()
-                   if k.startswith(HEAD_PREFIX)}
+        weights = {
+            k[len(HEAD_PREFIX):]: v
+            for k, v in state.items() if k.startswith(HEAD_PREFIX)
+        }
         if not weights:
             raise KeyError(f'{path} has no {HEAD_PREFIX}* weights; is it a '
                            'checkpoint of the teacher stage (EarlyRecognizer '
@@ -130,8 +132,7 @@ class EarlyRecognizer(BaseModel):
         except RuntimeError as err:
             raise RuntimeError(
                 f'{path}: its head does not fit model.teacher ({err}); the '
-                'teacher config must equal the head of the teacher stage.'
-            ) from err
+                'teacher config must equal the head of the teacher stage.') from err
         print_log(f'Loaded the frozen teacher from {path}', logger='current')
 
     def train(self, mode: bool = True) -> 'EarlyRecognizer':

@@ -67,8 +67,10 @@ class KINet(Recognizer2D):
                  knowledge: Optional[Dict] = None,
                  pseudo_label_source: str = 'online',
                  **kwargs) -> None:
-        legacy = [key for key in kwargs if key in LEGACY_KEYS
-                  or key.startswith('loss_') or key.endswith('_head')]
+        legacy = [
+            key for key in kwargs
+            if key in LEGACY_KEYS or key.startswith('loss_') or key.endswith('_head')
+        ]
         if legacy:
             raise ValueError(
                 f'KINet no longer takes {legacy}: auxiliary heads, losses '
@@ -84,9 +86,10 @@ class KINet(Recognizer2D):
             raise ValueError('KINet does not support fcn_test: remove it from '
                              'test_cfg.')
         tasks = build_knowledge(dict(knowledge=knowledge), pseudo_label_source)
-        super().__init__(backbone=_with_branches(backbone, tuple(tasks)),
-                         cls_head=_with_nodes(cls_head, 1 + len(tasks)),
-                         **kwargs)
+        super().__init__(
+            backbone=_with_branches(backbone, tuple(tasks)),
+            cls_head=_with_nodes(cls_head, 1 + len(tasks)),
+            **kwargs)
         self.pseudo_label_source = pseudo_label_source
         # MMEngine's ModuleDict, so init_weights reaches the heads' init_cfg.
         self.knowledge = ModuleDict(tasks)
@@ -107,8 +110,7 @@ class KINet(Recognizer2D):
     @property
     def distilling(self) -> Dict:
         """The tasks that have a head, hence targets and a loss."""
-        return {name: task for name, task in self.knowledge.items()
-                if task.distils}
+        return {name: task for name, task in self.knowledge.items() if task.distils}
 
     def extract_feat(self,
                      inputs: Tensor,
@@ -154,8 +156,7 @@ class KINet(Recognizer2D):
             tuple: Branch maps ``(N * num_views * num_segs, d, h, w)`` each,
             and ``num_segs``.
         """
-        num_segs = self._segments_per_view(inputs.shape[1],
-                                           test_cfg.get('num_segs'))
+        num_segs = self._segments_per_view(inputs.shape[1], test_cfg.get('num_segs'))
         return self._run_backbone(inputs.flatten(0, 1), test_cfg), num_segs
 
     def _run_backbone(self, batch: Tensor, test_cfg: Dict) -> tuple:
@@ -175,11 +176,10 @@ class KINet(Recognizer2D):
         if not num_segs or num_frames <= num_segs:
             return num_frames
         if num_frames % num_segs:
-            raise ValueError(
-                f'KINet test_cfg.num_segs={num_segs} does not divide the '
-                f'{num_frames} frames of a test input: the test pipeline '
-                'should give views of num_segs segments (SampleFrames '
-                'num_clips x crops), or set test_cfg.num_segs to match')
+            raise ValueError(f'KINet test_cfg.num_segs={num_segs} does not divide the '
+                             f'{num_frames} frames of a test input: the test pipeline '
+                             'should give views of num_segs segments (SampleFrames '
+                             'num_clips x crops), or set test_cfg.num_segs to match')
         return num_segs
 
     def head_input(self, feats: tuple) -> Union[tuple, Tensor]:
@@ -191,30 +191,29 @@ class KINet(Recognizer2D):
         """Action loss plus each task's weighted distillation loss
         (``loss_<task>``)."""
         feats, head_kwargs = self.extract_feat(inputs)
-        losses = self.cls_head.loss(self.head_input(feats), data_samples,
-                                    **head_kwargs)
+        losses = self.cls_head.loss(self.head_input(feats), data_samples, **head_kwargs)
         if not self.distilling:
             return losses
         by_branch = dict(zip(self.backbone.branch_names, feats))
-        targets = self.pseudo_labels(inputs, data_samples,
-                                     num_segs=head_kwargs['num_segs'])
+        targets = self.pseudo_labels(
+            inputs, data_samples, num_segs=head_kwargs['num_segs'])
         for name, task in self.distilling.items():
             losses[f'loss_{name}'] = task.loss(by_branch[name], targets[name])
         return losses
 
-    def predict(self, inputs: Tensor, data_samples: SampleList,
-                **kwargs) -> SampleList:
+    def predict(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> SampleList:
         """Action predictions; no auxiliary head or teacher runs unless
         ``test_cfg.knowledge_agreement`` is set, which adds each sample's
         ``knowledge_agreement`` statistics (:meth:`agreement`)."""
         feats, head_kwargs = self.extract_feat(inputs, test_mode=True)
-        predictions = self.cls_head.predict(self.head_input(feats), data_samples,
-                                            **head_kwargs)
+        predictions = self.cls_head.predict(
+            self.head_input(feats), data_samples, **head_kwargs)
         if (self.test_cfg or {}).get('knowledge_agreement') and self.distilling:
-            for sample, stats in zip(predictions, self.agreement(
-                    inputs, data_samples, feats, head_kwargs['num_segs'])):
-                sample.set_field(stats, 'knowledge_agreement',
-                                 field_type='metainfo')
+            for sample, stats in zip(
+                    predictions,
+                    self.agreement(inputs, data_samples, feats,
+                                   head_kwargs['num_segs'])):
+                sample.set_field(stats, 'knowledge_agreement', field_type='metainfo')
         return predictions
 
     @torch.no_grad()
@@ -231,8 +230,10 @@ class KINet(Recognizer2D):
                 part = task.agreement(
                     split_rows(by_branch[name], len(stats), index),
                     split_rows(targets[name], len(stats), index))
-                sample_stats.update({f'{name}/{metric}': value
-                                     for metric, value in part.items()})
+                sample_stats.update({
+                    f'{name}/{metric}': value
+                    for metric, value in part.items()
+                })
         return stats
 
     @torch.no_grad()
@@ -250,10 +251,14 @@ class KINet(Recognizer2D):
         """
         feats, _ = self.extract_feat(inputs)
         by_branch = dict(zip(self.backbone.branch_names, feats))
-        return {name: task.predict(by_branch[name], inputs.shape[-2:])
-                for name, task in self.distilling.items()}
+        return {
+            name: task.predict(by_branch[name], inputs.shape[-2:])
+            for name, task in self.distilling.items()
+        }
 
-    def pseudo_labels(self, inputs: Tensor, data_samples: SampleList,
+    def pseudo_labels(self,
+                      inputs: Tensor,
+                      data_samples: SampleList,
                       num_segs: Optional[int] = None) -> Dict:
         """Every distilling task's targets for the branch maps of a batch.
 
@@ -283,8 +288,7 @@ class KINet(Recognizer2D):
             targets[name] = task.targets(fields, inputs.shape[-2:])
         return targets
 
-    def teacher_frames(self, inputs: Tensor,
-                       num_segs: Optional[int] = None) -> Tensor:
+    def teacher_frames(self, inputs: Tensor, num_segs: Optional[int] = None) -> Tensor:
         """The 0-255 RGB frames the teachers label, one per branch map: in 2D
         every segment's frame (``num_segs`` is ``inputs.shape[1]``)."""
         return self.rgb_frames(inputs)
@@ -310,8 +314,10 @@ def _ignore_missing_teacher_weights(module, incompatible_keys) -> None:
     # Keys are relative to the outermost module (a wrapper may add 'module.').
     teachers = _teacher_prefixes(module)
     missing = incompatible_keys.missing_keys
-    missing[:] = [k for k in missing
-                  if not any(k.startswith(p) or f'.{p}' in k for p in teachers)]
+    missing[:] = [
+        k for k in missing
+        if not any(k.startswith(p) or f'.{p}' in k for p in teachers)
+    ]
 
 
 def _with_branches(backbone: Dict, names: Tuple[str, ...]) -> Dict:
@@ -327,8 +333,8 @@ def _with_branches(backbone: Dict, names: Tuple[str, ...]) -> Dict:
 
 def _with_nodes(cls_head: Dict, num_branches: int) -> Dict:
     """The head config with the AKG's node groups derived from the tasks."""
-    head_cls = MODELS.get(cls_head['type']) if isinstance(
-        cls_head.get('type'), str) else cls_head.get('type')
+    head_cls = MODELS.get(cls_head['type']) if isinstance(cls_head.get('type'),
+                                                          str) else cls_head.get('type')
     if not getattr(head_cls, 'fuses_branches', False):
         return cls_head
     given = cls_head.get('num_branches')

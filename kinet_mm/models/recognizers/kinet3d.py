@@ -33,12 +33,11 @@ class KINet3D(KINet):
     def pseudo_labels(self, inputs: Tensor, data_samples, num_segs=None):
         """Targets from the online teachers (see :meth:`teacher_frames`)."""
         if self.pseudo_label_source == 'cache':
-            raise ValueError(
-                'KINet3D labels the frame at the centre of each temporal '
-                'position online; cached pseudo labels hold one label per '
-                'sampled segment (2D). Train with pseudo_label_source='
-                '"online" (inference and deployment need no labels: '
-                'kinet_mm.models.knowledge.teacher_free).')
+            raise ValueError('KINet3D labels the frame at the centre of each temporal '
+                             'position online; cached pseudo labels hold one label per '
+                             'sampled segment (2D). Train with pseudo_label_source='
+                             '"online" (inference and deployment need no labels: '
+                             'kinet_mm.models.knowledge.teacher_free).')
         return super().pseudo_labels(inputs, data_samples, num_segs)
 
     def branch_maps(self, inputs: Tensor, test_cfg: Dict) -> Tuple[tuple, int]:
@@ -58,8 +57,7 @@ class KINet3D(KINet):
         feats = tuple(m.transpose(1, 2).flatten(0, 1) for m in maps)
         return feats, maps[0].shape[2]
 
-    def teacher_frames(self, inputs: Tensor,
-                       num_segs: Optional[int] = None) -> Tensor:
+    def teacher_frames(self, inputs: Tensor, num_segs: Optional[int] = None) -> Tensor:
         """The frame at the centre of each temporal position's share of the clip.
 
         Args:
@@ -80,5 +78,5 @@ class KINet3D(KINet):
     def rgb_frames(self, inputs: Tensor) -> Tensor:
         """Every frame of ``(N, num_clips, 3, T, H, W)`` clips as 0-255 RGB,
         ``(N * num_clips * T, 3, H, W)``."""
-        return preprocessed_to_rgb(inputs.transpose(2, 3).flatten(0, 1),
-                                   self.data_preprocessor)
+        return preprocessed_to_rgb(
+            inputs.transpose(2, 3).flatten(0, 1), self.data_preprocessor)

@@ -9,6 +9,6 @@ from .openmmlab_teacher import OpenMMLabTeacher
 
 __all__ = [
     'BaseTeacher', 'MMSegHumanTeacher', 'MMPretrainSceneTeacher',
-    'MediaPipeHumanTeacher', 'MediaPipePoseTeacher',
-    'EfficientNetLiteSceneTeacher', 'OpenMMLabTeacher'
+    'MediaPipeHumanTeacher', 'MediaPipePoseTeacher', 'EfficientNetLiteSceneTeacher',
+    'OpenMMLabTeacher'
 ]

@@ -21,5 +21,4 @@ class CaffeResNet(ResNet):
 
     def _make_stem_layer(self, in_channels: int, stem_channels: int) -> None:
         super()._make_stem_layer(in_channels, stem_channels)
-        self.maxpool = nn.MaxPool2d(
-            kernel_size=3, stride=2, padding=0, ceil_mode=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=0, ceil_mode=True)

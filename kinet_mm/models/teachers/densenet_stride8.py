@@ -31,8 +31,8 @@ class DenseNetStride8(DenseNet):
                  final_norm: bool = False,
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        if len(transition_strides) != self.num_stages - 1 or not set(
-                transition_strides) <= {1, 2}:
+        if len(transition_strides
+               ) != self.num_stages - 1 or not set(transition_strides) <= {1, 2}:
             raise ValueError(
                 f'DenseNetStride8: transition_strides={transition_strides} '
                 f'needs {self.num_stages - 1} entries, each 1 or 2')

@@ -102,5 +102,7 @@ class EfficientNetLiteSceneTeacher(BaseTeacher):
     @property
     def fingerprint(self) -> Dict:
         """Base fingerprint plus the weights' file name and the input size."""
-        return dict(super().fingerprint, weights=osp.basename(self.weights),
-                    input_size=self.input_size)
+        return dict(
+            super().fingerprint,
+            weights=osp.basename(self.weights),
+            input_size=self.input_size)

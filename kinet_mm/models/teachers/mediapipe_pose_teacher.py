@@ -13,26 +13,28 @@ from .utils import check_frames
 #: MediaPipe Pose's 33 landmarks in its output order (``mediapipe.solutions.
 #: pose.PoseLandmark``, lower case). Spelt out so that building the teacher
 #: needs no (slow) mediapipe import; the tests compare it with the enum.
-MEDIAPIPE_POSE_LANDMARKS = (
-    'nose', 'left_eye_inner', 'left_eye', 'left_eye_outer', 'right_eye_inner',
-    'right_eye', 'right_eye_outer', 'left_ear', 'right_ear', 'mouth_left',
-    'mouth_right', 'left_shoulder', 'right_shoulder', 'left_elbow',
-    'right_elbow', 'left_wrist', 'right_wrist', 'left_pinky', 'right_pinky',
-    'left_index', 'right_index', 'left_thumb', 'right_thumb', 'left_hip',
-    'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle',
-    'left_heel', 'right_heel', 'left_foot_index', 'right_foot_index')
+MEDIAPIPE_POSE_LANDMARKS = ('nose', 'left_eye_inner', 'left_eye', 'left_eye_outer',
+                            'right_eye_inner', 'right_eye', 'right_eye_outer',
+                            'left_ear', 'right_ear', 'mouth_left', 'mouth_right',
+                            'left_shoulder', 'right_shoulder', 'left_elbow',
+                            'right_elbow', 'left_wrist', 'right_wrist', 'left_pinky',
+                            'right_pinky', 'left_index', 'right_index', 'left_thumb',
+                            'right_thumb', 'left_hip', 'right_hip', 'left_knee',
+                            'right_knee', 'left_ankle', 'right_ankle', 'left_heel',
+                            'right_heel', 'left_foot_index', 'right_foot_index')
 
 #: The 13 body keypoints of the default order (COCO's body without eyes and
 #: ears): nose, then left/right shoulders, elbows, wrists, hips, knees, ankles.
-BODY13_KEYPOINTS = (
-    'nose', 'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
-    'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
-    'right_knee', 'left_ankle', 'right_ankle')
+BODY13_KEYPOINTS = ('nose', 'left_shoulder', 'right_shoulder', 'left_elbow',
+                    'right_elbow', 'left_wrist', 'right_wrist', 'left_hip', 'right_hip',
+                    'left_knee', 'right_knee', 'left_ankle', 'right_ankle')
 
 #: ``model_complexity`` -> the landmark model file it runs.
-_LANDMARK_MODELS = {0: 'pose_landmark_lite.tflite',
-                    1: 'pose_landmark_full.tflite',
-                    2: 'pose_landmark_heavy.tflite'}
+_LANDMARK_MODELS = {
+    0: 'pose_landmark_lite.tflite',
+    1: 'pose_landmark_full.tflite',
+    2: 'pose_landmark_heavy.tflite'
+}
 
 
 def landmark_model_path(model_complexity: int) -> str:
@@ -121,8 +123,8 @@ class MediaPipePoseTeacher(BaseTeacher):
         if not names or unknown or len(set(names)) != len(names):
             raise ValueError(
                 f'MediaPipePoseTeacher keypoints must be distinct names of '
-                f'{MEDIAPIPE_POSE_LANDMARKS}, got {list(names)}'
-                + (f' (unknown: {unknown})' if unknown else ''))
+                f'{MEDIAPIPE_POSE_LANDMARKS}, got {list(names)}' +
+                (f' (unknown: {unknown})' if unknown else ''))
         for arg, value in (('min_detection_confidence', min_detection_confidence),
                            ('min_presence_confidence', min_presence_confidence)):
             if not 0.0 <= value <= 1.0:
@@ -145,8 +147,7 @@ class MediaPipePoseTeacher(BaseTeacher):
         self.model_complexity = model_complexity
         if names != BODY13_KEYPOINTS:
             self.label_space = 'mediapipe-pose->' + ','.join(names)
-        self._landmark_index = [MEDIAPIPE_POSE_LANDMARKS.index(name)
-                                for name in names]
+        self._landmark_index = [MEDIAPIPE_POSE_LANDMARKS.index(name) for name in names]
         self._pose = None
         self.freeze()
 
@@ -204,8 +205,9 @@ class MediaPipePoseTeacher(BaseTeacher):
     @property
     def fingerprint(self) -> Dict:
         """Base fingerprint plus the model, thresholds and keypoints."""
-        return dict(super().fingerprint,
-                    model_complexity=self.model_complexity,
-                    min_detection_confidence=self.min_detection_confidence,
-                    min_presence_confidence=self.min_presence_confidence,
-                    keypoints=list(self.keypoint_names))
+        return dict(
+            super().fingerprint,
+            model_complexity=self.model_complexity,
+            min_detection_confidence=self.min_detection_confidence,
+            min_presence_confidence=self.min_presence_confidence,
+            keypoints=list(self.keypoint_names))

@@ -77,8 +77,10 @@ class MediaPipeHumanTeacher(BaseTeacher):
         images = frames.detach().float().round().clamp(0, 255).to(torch.uint8)
         images = images.permute(0, 2, 3, 1).cpu().numpy()
         segmenter = self._get_segmenter()
-        masks = [segmenter.process(np.ascontiguousarray(image)).segmentation_mask
-                 for image in images]
+        masks = [
+            segmenter.process(np.ascontiguousarray(image)).segmentation_mask
+            for image in images
+        ]
         return torch.from_numpy(np.stack(masks)).float().to(frames.device)
 
     def _get_segmenter(self):
@@ -86,8 +88,7 @@ class MediaPipeHumanTeacher(BaseTeacher):
             # Imported here: mediapipe is a demo dependency, slow to import.
             from mediapipe.python.solutions.selfie_segmentation import \
                 SelfieSegmentation
-            self._segmenter = SelfieSegmentation(
-                model_selection=self.model_selection)
+            self._segmenter = SelfieSegmentation(model_selection=self.model_selection)
         return self._segmenter
 
     def close(self) -> None:
@@ -105,5 +106,7 @@ class MediaPipeHumanTeacher(BaseTeacher):
     @property
     def fingerprint(self) -> Dict:
         """Base fingerprint plus the model and threshold."""
-        return dict(super().fingerprint, model_selection=self.model_selection,
-                    threshold=self.threshold)
+        return dict(
+            super().fingerprint,
+            model_selection=self.model_selection,
+            threshold=self.threshold)

@@ -89,8 +89,8 @@ class MMPretrainSceneTeacher(OpenMMLabTeacher):
             channels at stride 16 and 2048 at stride 32).
         """
         check_frames(frames)
-        return tuple(self.classifier.extract_feat(
-            self.normalize(frames), stage='backbone'))
+        return tuple(
+            self.classifier.extract_feat(self.normalize(frames), stage='backbone'))
 
     @property
     def fingerprint(self) -> Dict:

@@ -87,8 +87,7 @@ class MMSegHumanTeacher(OpenMMLabTeacher):
             Tensor: ``(B, num_classes, H, W)`` logits.
         """
         check_frames(frames)
-        return self.segmentor.inference(
-            self.normalize(frames), self._img_metas(frames))
+        return self.segmentor.inference(self.normalize(frames), self._img_metas(frames))
 
     @torch.no_grad()
     def extract_stages(self, frames: Tensor) -> Tuple[Tensor, ...]:
@@ -109,5 +108,7 @@ class MMSegHumanTeacher(OpenMMLabTeacher):
     def _img_metas(frames: Tensor) -> List[Dict]:
         # Whole frames, unpadded: logits are resized back to the frame size.
         shape = tuple(frames.shape[-2:])
-        return [dict(img_shape=shape, ori_shape=shape, pad_shape=shape)
-                for _ in range(frames.shape[0])]
+        return [
+            dict(img_shape=shape, ori_shape=shape, pad_shape=shape)
+            for _ in range(frames.shape[0])
+        ]

@@ -7,8 +7,7 @@ from torch import nn
 
 from .base import BaseTeacher
 from .utils import (ConfigLike, build_in_scope, check_checkpoint,
-                    load_strict_checkpoint, load_teacher_config,
-                    read_normalization)
+                    load_strict_checkpoint, load_teacher_config, read_normalization)
 
 
 class OpenMMLabTeacher(BaseTeacher):
@@ -39,8 +38,7 @@ class OpenMMLabTeacher(BaseTeacher):
         check_checkpoint(checkpoint)
         cfg = load_teacher_config(config, cfg_options)
         mean, std, rgb_input = read_normalization(cfg)
-        super().__init__(mean=mean, std=std, rgb_input=rgb_input,
-                         init_cfg=init_cfg)
+        super().__init__(mean=mean, std=std, rgb_input=rgb_input, init_cfg=init_cfg)
         self.cfg = cfg
         self.config = config
         self.checkpoint = checkpoint
@@ -59,5 +57,5 @@ class OpenMMLabTeacher(BaseTeacher):
     def fingerprint(self) -> Dict:
         """Base fingerprint plus the label count and the checkpoint's file name."""
         checkpoint = osp.basename(self.checkpoint) if self.checkpoint else None
-        return dict(super().fingerprint, num_classes=self.num_classes,
-                    checkpoint=checkpoint)
+        return dict(
+            super().fingerprint, num_classes=self.num_classes, checkpoint=checkpoint)

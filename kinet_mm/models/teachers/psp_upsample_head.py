@@ -47,20 +47,27 @@ class PSPUpsampleHead(BaseDecodeHead):
                 f'of up_channels={tuple(up_channels)} (conv_seg reads it)')
         c = self.in_channels
         self.psp_stages = nn.ModuleList(
-            nn.Sequential(nn.AdaptiveAvgPool2d(scale),
-                          nn.Conv2d(c, c, 1, bias=False))
+            nn.Sequential(nn.AdaptiveAvgPool2d(scale), nn.Conv2d(c, c, 1, bias=False))
             for scale in pool_scales)
         self.bottleneck = ConvModule(
-            c * (len(pool_scales) + 1), psp_channels, 1, bias=True,
-            norm_cfg=None, act_cfg=dict(type='ReLU'))
+            c * (len(pool_scales) + 1),
+            psp_channels,
+            1,
+            bias=True,
+            norm_cfg=None,
+            act_cfg=dict(type='ReLU'))
         self.psp_dropout = nn.Dropout2d(psp_dropout_ratio)
         ins = [psp_channels] + list(up_channels[:-1])
         # The checkpoint has a bias on these convolutions although a BN follows.
         self.up_stages = nn.ModuleList(
-            ConvModule(cin, cout, 3, padding=1, bias=True,
-                       norm_cfg=self.norm_cfg,
-                       act_cfg=dict(type='PReLU'))
-            for cin, cout in zip(ins, up_channels))
+            ConvModule(
+                cin,
+                cout,
+                3,
+                padding=1,
+                bias=True,
+                norm_cfg=self.norm_cfg,
+                act_cfg=dict(type='PReLU')) for cin, cout in zip(ins, up_channels))
 
     def forward(self, inputs: List[Tensor]) -> Tensor:
         """Segmentation logits.
@@ -76,14 +83,17 @@ class PSPUpsampleHead(BaseDecodeHead):
         x = self._transform_inputs(inputs)
         size = x.shape[2:]
         priors = [
-            resize(stage(x), size=size, mode='bilinear',
-                   align_corners=self.align_corners)
+            resize(
+                stage(x), size=size, mode='bilinear', align_corners=self.align_corners)
             for stage in self.psp_stages
         ]
         x = self.psp_dropout(self.bottleneck(torch.cat(priors + [x], dim=1)))
         for i, stage in enumerate(self.up_stages):
-            x = resize(x, size=(2 * x.shape[2], 2 * x.shape[3]),
-                       mode='bilinear', align_corners=self.align_corners)
+            x = resize(
+                x,
+                size=(2 * x.shape[2], 2 * x.shape[3]),
+                mode='bilinear',
+                align_corners=self.align_corners)
             x = stage(x)
             if i < len(self.up_stages) - 1 and self.dropout is not None:
                 x = self.dropout(x)

@@ -59,14 +59,12 @@ def read_normalization(cfg: Config) -> Normalization:
         ``rgb`` tells whether the network sees RGB (``bgr_to_rgb`` or ``to_rgb``
         set, the OpenMMLab convention for RGB-trained models) or BGR channels.
     """
-    preprocessor = cfg.model.get('data_preprocessor') or cfg.get(
-        'data_preprocessor')
+    preprocessor = cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor')
     if not preprocessor or preprocessor.get('mean') is None \
             or preprocessor.get('std') is None:
-        raise KeyError(
-            'The teacher config needs a data_preprocessor with mean and std '
-            '(in model.data_preprocessor or at the top level): the teacher '
-            'normalizes raw frames itself.')
+        raise KeyError('The teacher config needs a data_preprocessor with mean and std '
+                       '(in model.data_preprocessor or at the top level): the teacher '
+                       'normalizes raw frames itself.')
     rgb = bool(preprocessor.get('bgr_to_rgb', preprocessor.get('to_rgb', False)))
     return tuple(preprocessor['mean']), tuple(preprocessor['std']), rgb
 
@@ -104,18 +102,18 @@ def load_strict_checkpoint(model: nn.Module, checkpoint: Optional[str],
         print_log(
             f'Teacher {type(model).__name__} from {_describe(config)} has no '
             'checkpoint: its weights are random and so are its pseudo labels.',
-            logger='current', level=logging.WARNING)
+            logger='current',
+            level=logging.WARNING)
         return
     check_checkpoint(checkpoint)
     try:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='current')
+        load_checkpoint(
+            model, checkpoint, map_location='cpu', strict=True, logger='current')
     except RuntimeError as err:
         # MMEngine's message lists the offending keys but not the file.
         raise RuntimeError(
             f'Teacher checkpoint {checkpoint} does not fit the '
-            f'{type(model).__name__} built from {_describe(config)}: {err}'
-        ) from err
+            f'{type(model).__name__} built from {_describe(config)}: {err}') from err
 
 
 def check_frames(frames: Tensor) -> None:
@@ -125,14 +123,16 @@ def check_frames(frames: Tensor) -> None:
                          f'{tuple(frames.shape)}')
 
 
-def resize_frames(frames: Tensor,
-                  size: Optional[Tuple[int, int]]) -> Tensor:
+def resize_frames(frames: Tensor, size: Optional[Tuple[int, int]]) -> Tensor:
     """Resize ``(B, 3, H, W)`` frames to ``size`` (h, w); ``None`` keeps them."""
     if size is None or tuple(frames.shape[-2:]) == tuple(size):
         return frames
     # Antialiasing matters when shrinking video frames to a classifier's input.
     return torch.nn.functional.interpolate(
-        frames.float(), size=tuple(size), mode='bilinear', align_corners=False,
+        frames.float(),
+        size=tuple(size),
+        mode='bilinear',
+        align_corners=False,
         antialias=True)
 
 

@@ -15,8 +15,7 @@ def eval_batch_norms(module: nn.Module) -> None:
             norm.eval()
 
 
-def freeze_batch_norms(*modules: nn.Module,
-                       keep: Optional[nn.Module] = None) -> None:
+def freeze_batch_norms(*modules: nn.Module, keep: Optional[nn.Module] = None) -> None:
     """Put every BatchNorm inside ``modules`` except ``keep`` in eval mode and
     stop its affine parameters' gradients (MMAction2 ResNet's
     ``partial_bn``)."""

@@ -57,21 +57,30 @@ def _inflate_layer(layer: nn.Module, name: str,
         k_t, s_t, p_t = _temporal(spec, name, kernel[0], stride[0], padding[0])
         # skip_init: the weights are overwritten below; a random init of large
         # 3D kernels would only cost time.
-        conv = skip_init(nn.Conv3d, layer.in_channels, layer.out_channels,
-                         (k_t, *kernel), stride=(s_t, *stride),
-                         padding=(p_t, *padding), dilation=(1, *dilation),
-                         groups=layer.groups, bias=layer.bias is not None,
-                         padding_mode=layer.padding_mode,
-                         device=layer.weight.device, dtype=layer.weight.dtype)
+        conv = skip_init(
+            nn.Conv3d,
+            layer.in_channels,
+            layer.out_channels, (k_t, *kernel),
+            stride=(s_t, *stride),
+            padding=(p_t, *padding),
+            dilation=(1, *dilation),
+            groups=layer.groups,
+            bias=layer.bias is not None,
+            padding_mode=layer.padding_mode,
+            device=layer.weight.device,
+            dtype=layer.weight.dtype)
         with torch.no_grad():
             conv.weight.copy_(inflate_weight(layer.weight, k_t))
             if layer.bias is not None:
                 conv.bias.copy_(layer.bias)
         return conv
     if type(layer) is nn.BatchNorm2d:  # SyncBN and subclasses stay as they are
-        norm = nn.BatchNorm3d(layer.num_features, eps=layer.eps,
-                              momentum=layer.momentum, affine=layer.affine,
-                              track_running_stats=layer.track_running_stats)
+        norm = nn.BatchNorm3d(
+            layer.num_features,
+            eps=layer.eps,
+            momentum=layer.momentum,
+            affine=layer.affine,
+            track_running_stats=layer.track_running_stats)
         tensors = list(layer.parameters()) + list(layer.buffers())
         if tensors:  # the 2D layer's device and floating dtype
             norm.to(device=tensors[0].device, dtype=tensors[0].dtype)
@@ -84,14 +93,19 @@ def _inflate_layer(layer: nn.Module, name: str,
         kernel, stride = _pair(layer.kernel_size), _pair(layer.stride)
         padding = _pair(layer.padding)
         k_t, s_t, p_t = _temporal(spec, name, kernel[0], stride[0], padding[0])
-        shape = dict(kernel_size=(k_t, *kernel), stride=(s_t, *stride),
-                     padding=(p_t, *padding), ceil_mode=layer.ceil_mode)
+        shape = dict(
+            kernel_size=(k_t, *kernel),
+            stride=(s_t, *stride),
+            padding=(p_t, *padding),
+            ceil_mode=layer.ceil_mode)
         if isinstance(layer, nn.MaxPool2d):
             if _pair(layer.dilation) != (1, 1):
                 raise ValueError(f'{name}: dilated max-pools are not inflated')
             return nn.MaxPool3d(**shape)
-        return nn.AvgPool3d(count_include_pad=layer.count_include_pad,
-                            divisor_override=layer.divisor_override, **shape)
+        return nn.AvgPool3d(
+            count_include_pad=layer.count_include_pad,
+            divisor_override=layer.divisor_override,
+            **shape)
     if isinstance(layer, nn.AdaptiveAvgPool2d):
         size = _pair(layer.output_size)
         if name in spec:
@@ -135,8 +149,8 @@ def inflate_module(module: nn.Module,
     unknown = sorted(set(temporal) - set(names))
     if unknown:
         raise ValueError(f'inflate_module: temporal names {unknown} are not '
-                       f'modules of {type(module).__name__}; e.g. '
-                       f'{sorted(names)[1:6]}')
+                         f'modules of {type(module).__name__}; e.g. '
+                         f'{sorted(names)[1:6]}')
     root = _inflate_layer(module, '', temporal)
     if root is not None:
         return root
@@ -213,8 +227,10 @@ def load_inflated_checkpoint(model_3d: nn.Module,
     state_dict = _load_checkpoint(checkpoint, map_location='cpu')
     state_dict = state_dict.get('state_dict', state_dict)
     if prefix:
-        state_dict = {k[len(prefix):]: v for k, v in state_dict.items()
-                      if k.startswith(prefix)}
+        state_dict = {
+            k[len(prefix):]: v
+            for k, v in state_dict.items() if k.startswith(prefix)
+        }
         if not state_dict:
             raise ValueError(f'{checkpoint}: no key starts with {prefix!r}')
     try:

@@ -1,7 +1,6 @@
 # "All models are optimized with SGD of learning rate 0.01" (Sec. 3.1); the
 # paper states neither momentum, batch size nor epochs: ours are 0.9, 32, 50.
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=50, val_begin=1,
-                 val_interval=5)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=50, val_begin=1, val_interval=5)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(

@@ -8,9 +8,7 @@ _base_ = '../../kinet_imagenet-pretrained-inception-v3_8xb32-1x1x3-70e_kinetics4
 
 load_from = ('work_dirs/kinet_imagenet-pretrained-inception-v3_8xb32-1x1x3-'
              '70e_kinetics400-rgb/epoch_70.pth')
-custom_hooks = [
-    dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'])
-]
+custom_hooks = [dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'])]
 
 model = dict(
     # load_from replaces every weight: no ImageNet download first.
@@ -26,8 +24,9 @@ train_dataloader = dict(dataset=dict(ann_file=ann_file_train, **checked))
 # Validation every 5 epochs on the test protocol's 25 segments, one centre crop.
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
-         test_mode=True),
+    dict(
+        type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(454, 342), keep_ratio=False),
     dict(type='CenterCrop', crop_size=299),
@@ -41,8 +40,13 @@ test_dataloader = dict(dataset=dict(ann_file=ann_file_val, **checked))
 # As the R50 transfer: TSN's spatial fine-tuning schedule over 80 epochs.
 train_cfg = dict(max_epochs=80, val_interval=5)
 param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=80, by_epoch=True,
-         milestones=[36, 71], gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=80,
+        by_epoch=True,
+        milestones=[36, 71],
+        gamma=0.1)
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.001))
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=3))

@@ -11,9 +11,7 @@ load_from = ('work_dirs/kinet_imagenet-pretrained-r50_8xb32-1x1x3-70e_'
 # Everything loads except the 400-way action classifier, which keeps its fresh
 # initialisation; the hook logs the loaded count and the skipped keys, and
 # refuses any other mismatch (a wrong checkpoint).
-custom_hooks = [
-    dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'])
-]
+custom_hooks = [dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'])]
 
 model = dict(
     # load_from replaces every weight: no ImageNet download first.
@@ -32,8 +30,9 @@ train_dataloader = dict(dataset=dict(ann_file=ann_file_train, **checked))
 # AKG slides its window as in testing), one centre crop instead of ten.
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
-         test_mode=True),
+    dict(
+        type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),
     dict(type='CenterCrop', crop_size=224),
@@ -48,8 +47,13 @@ test_dataloader = dict(dataset=dict(ann_file=ann_file_val, **checked))
 # same fractions of KINet's 80 epochs (the paper gives no UCF-101 lr).
 train_cfg = dict(max_epochs=80, val_interval=5)
 param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=80, by_epoch=True,
-         milestones=[36, 71], gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=80,
+        by_epoch=True,
+        milestones=[36, 71],
+        gamma=0.1)
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.001))
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=3))

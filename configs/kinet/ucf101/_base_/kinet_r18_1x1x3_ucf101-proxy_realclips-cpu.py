@@ -17,29 +17,31 @@ legacy_keys = [(r'^backbone\.resnet\.', 'backbone.net.')] + [
     for i in (1, 2, 3, 4)
 ] + [(r'^aux_heads\.(\w+)\.', r'knowledge.\1.head.')]
 custom_hooks = [
-    dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'],
-         revise_keys=legacy_keys)
+    dict(
+        type='CheckpointFilterHook',
+        reinit=[r'^cls_head\.fc_cls\.'],
+        revise_keys=legacy_keys)
 ]
 model = dict(
     backbone=dict(partial_bn=True),
     cls_head=dict(num_classes=101),
     # The paper's test protocol in time (25 segments, AKG window of 3), with
     # one centre crop instead of ten on this CPU.
-    test_cfg=dict(
-        _delete_=True, num_segs=25, window_size=3, max_testing_views=25))
+    test_cfg=dict(_delete_=True, num_segs=25, window_size=3, max_testing_views=25))
 
 data_root = 'work_dirs/ucf101_proxy'
 split = 1
 ann_file_train = f'{data_root}/ucf101_train_split_{split}_videos.txt'
 ann_file_val = f'{data_root}/ucf101_val_split_{split}_videos.txt'
 # UCF-101's labels index classInd.txt: no class-name file to check against.
-ucf101 = dict(num_classes=101, metainfo=None,
-              data_prefix=dict(video=f'{data_root}/videos'))
+ucf101 = dict(
+    num_classes=101, metainfo=None, data_prefix=dict(video=f'{data_root}/videos'))
 train_dataloader = dict(dataset=dict(ann_file=ann_file_train, **ucf101))
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
-         test_mode=True),
+    dict(
+        type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 128)),
     dict(type='CenterCrop', crop_size=112),

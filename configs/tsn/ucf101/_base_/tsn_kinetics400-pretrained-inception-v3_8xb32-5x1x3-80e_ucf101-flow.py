@@ -8,9 +8,7 @@ _base_ = '../../tsn_imagenet-pretrained-inception-v3_8xb32-5x1x3-110e_kinetics40
 
 load_from = ('work_dirs/tsn_imagenet-pretrained-inception-v3_8xb32-5x1x3-'
              '110e_kinetics400-flow/epoch_110.pth')
-custom_hooks = [
-    dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'])
-]
+custom_hooks = [dict(type='CheckpointFilterHook', reinit=[r'^cls_head\.fc_cls\.'])]
 
 model = dict(
     backbone=dict(partial_bn=True, backbone=dict(init_cfg=None)),
@@ -21,16 +19,25 @@ data_root = 'data/ucf101/rawframes'
 split = 1  # official train/test split: 1, 2 or 3 (set by the split configs)
 ann_file_train = f'data/ucf101/ucf101_train_split_{split}_rawframes.txt'
 ann_file_val = f'data/ucf101/ucf101_val_split_{split}_rawframes.txt'
-frames = dict(type='CheckedRawframeDataset', num_classes=101, modality='Flow',
-              filename_tmpl='flow_{}_{:05d}.jpg', data_prefix=dict(img=data_root))
+frames = dict(
+    type='CheckedRawframeDataset',
+    num_classes=101,
+    modality='Flow',
+    filename_tmpl='flow_{}_{:05d}.jpg',
+    data_prefix=dict(img=data_root))
 train_dataloader = dict(dataset=dict(ann_file=ann_file_train, **frames))
 val_dataloader = dict(dataset=dict(ann_file=ann_file_val, **frames))
 test_dataloader = dict(dataset=dict(ann_file=ann_file_val, **frames))
 
 train_cfg = dict(max_epochs=80, val_interval=5)
 param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=80, by_epoch=True,
-         milestones=[48, 72], gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=80,
+        by_epoch=True,
+        milestones=[48, 72],
+        gamma=0.1)
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.005))
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=3))
