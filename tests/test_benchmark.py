@@ -108,6 +108,7 @@ def test_params_split_teachers_and_sum_numel():
     assert counts == dict(params=3 * 8 * 9 + 8, teacher_params=2 * teacher)
 
 
+@pytest.mark.slow
 def test_table_rows_and_columns(results):
     assert not [r['error'] for r in results if 'error' in r]
     rows = report.results_table(results, SETTINGS.batch)
@@ -121,6 +122,7 @@ def test_table_rows_and_columns(results):
     assert markdown.count('\n') == len(rows) + 1
 
 
+@pytest.mark.slow
 def test_flops_and_params_are_consistent(results):
     found = {
         bench.job_key(bench.Job(r['name'], '', None, r['phase'])): r
@@ -162,6 +164,7 @@ def test_test_flops_count_every_view():
     assert video['flops'] - head == 10 * (view['flops'] - head)
 
 
+@pytest.mark.slow
 def test_targets(results):
     rows = report.target_rows(results, None)
     titles = [row[0][:3] for row in rows]
@@ -185,6 +188,7 @@ def test_targets(results):
     assert rows[1][3] == ('PASS' if ratio <= limit else 'MISS')
 
 
+@pytest.mark.slow
 def test_render_report(results):
     record = dict(
         settings=vars(SETTINGS),
@@ -233,6 +237,7 @@ def test_write_report_keeps_the_hand_written_text(tmp_path):
     assert 'new' in text and 'old' not in text and 'kept' in text
 
 
+@pytest.mark.slow
 def test_isolated_job_runs_in_a_child_process():
     job = bench.Job('tsn', 'TSN-R50', tiny_tsn_config(), 'train')
     result = measure.run_isolated(bench.run_job, job, SETTINGS)

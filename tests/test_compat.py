@@ -35,12 +35,14 @@ def run_python(code: str) -> subprocess.CompletedProcess:
 # -- 1. mmaction2 1.2.0's wheel lacks mmaction.models.localizers.drn ----------
 
 
+@pytest.mark.slow
 def test_mmaction_models_does_not_import_without_shim():
     result = run_python('import mmaction.models')
     assert result.returncode != 0
     assert "No module named 'mmaction.models.localizers.drn'" in result.stderr
 
 
+@pytest.mark.slow
 def test_mmaction_models_imports_after_kinet_mm():
     result = run_python("""
         import kinet_mm
@@ -113,6 +115,7 @@ def runner_checkpoint(tmp_path_factory):
     return work_dir / 'iter_2.pth'
 
 
+@pytest.mark.slow
 def test_runner_checkpoint_is_refused_without_shim(runner_checkpoint):
     result = run_python(f"""
         import torch
@@ -123,6 +126,7 @@ def test_runner_checkpoint_is_refused_without_shim(runner_checkpoint):
     assert 'mmengine.logging.history_buffer.HistoryBuffer' in result.stderr
 
 
+@pytest.mark.slow
 def test_runner_checkpoint_loads_weights_only_after_kinet_mm(runner_checkpoint):
     # A fresh interpreter: nothing but kinet_mm has touched HistoryBuffer.
     result = run_python(f"""
@@ -233,6 +237,7 @@ def corrupt_video(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_corrupt_video_error_lacks_filename_without_shim(corrupt_video):
     result = run_python(DECODE_CORRUPT.format(path=str(corrupt_video)))
     assert result.returncode == 0, result.stderr
