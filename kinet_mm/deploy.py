@@ -28,11 +28,8 @@ TRAIN_ONLY_KEYS = ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_sche
 def without_teachers(model_cfg: Dict) -> Dict:
     """A copy of a model config that builds no teacher but keeps the tasks'
     heads (``predict_auxiliary`` shows what they learned), for inference:
-    ``teacher_free(model_cfg)``. A deployed config (no heads,
-    ``pseudo_label_source='none'``) stays without heads: its checkpoint has
-    none."""
-    if model_cfg.get('pseudo_label_source') == 'none':
-        return copy.deepcopy(model_cfg)
+    ``teacher_free(model_cfg)``, which leaves a deployed config (no heads,
+    ``pseudo_label_source='none'``) without heads: its checkpoint has none."""
     return teacher_free(model_cfg)
 
 

@@ -52,15 +52,16 @@ class KeypointHeatmapLoss(nn.Module):
         return self.loss_weight * self.modes[self.mode](heatmaps, targets['heatmaps'],
                                                         targets['weights'])
 
-    def confidence(self, heatmaps: Tensor, sigma: float) -> Tensor:
-        """``(B, K)`` confidence of predicted heatmaps in ``[0, 1]``: the
-        peak for ``'mse'``; for ``'softmax'`` the peak probability over that
-        of a perfect prediction (the normalised Gaussian of ``sigma``
-        cells, peak ``1 / (2 pi sigma^2)``)."""
-        if self.mode == 'softmax':
-            peak = heatmaps.flatten(2).softmax(dim=2).amax(dim=2)
-            return (peak * 2 * math.pi * sigma**2).clamp(0, 1)
-        return heatmaps.flatten(2).amax(dim=2).clamp(0, 1)
+
+def heatmap_confidence(heatmaps: Tensor, sigma: float, mode: str = 'mse') -> Tensor:
+    """``(B, K)`` confidence of predicted heatmaps in ``[0, 1]``, read as the
+    loss ``mode`` trained them: the peak for ``'mse'``; for ``'softmax'`` the
+    peak probability over that of a perfect prediction (the normalised
+    Gaussian of ``sigma`` cells, peak ``1 / (2 pi sigma^2)``)."""
+    if mode == 'softmax':
+        peak = heatmaps.flatten(2).softmax(dim=2).amax(dim=2)
+        return (peak * 2 * math.pi * sigma**2).clamp(0, 1)
+    return heatmaps.flatten(2).amax(dim=2).clamp(0, 1)
 
 
 @MODELS.register_module()
@@ -158,10 +159,9 @@ class PoseKnowledge(BaseKnowledge):
         size = [side // self.mask_stride for side in input_size]
         heatmaps = self.heatmaps(branch_map, size)
         xy = decode_heatmaps(heatmaps)
-        if isinstance(self.loss_module, KeypointHeatmapLoss):
-            conf = self.loss_module.confidence(heatmaps, self.sigma)
-        else:
-            conf = heatmaps.flatten(2).amax(dim=2).clamp(0, 1)
+        # Without a loss module (no head to train) the maps are MSE-style.
+        conf = heatmap_confidence(heatmaps, self.sigma,
+                                  getattr(self.loss_module, 'mode', 'mse'))
         return torch.cat([xy, conf[..., None]], dim=2)
 
     def agreement(self, branch_map: Tensor, targets: Dict[str,
